@@ -1,0 +1,1 @@
+# The earlyrandom command (owned by the command's work; see src/cli/).

@@ -1,0 +1,213 @@
+#include "plan.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "duration.h"
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return ER_EXIT_USAGE;
+}
+
+/* An inherited value, shortened and with control characters shown, for one readable line. */
+static int bad_variable(char *err, size_t errlen, const char *name, const char *value,
+                        const char *accepted)
+{
+    char shown[96];
+    size_t n = 0;
+    for (const unsigned char *p = (const unsigned char *)value; *p && n < sizeof shown - 4; p++)
+        shown[n++] = (*p >= 0x20 && *p != 0x7f) ? (char)*p : '?';
+    shown[n] = '\0';
+    return fail(err, errlen, "%s='%s' is not valid; accepted: %s", name, shown, accepted);
+}
+
+bool er_absolute_path(const char *path, const char *cwd, char *out, size_t cap)
+{
+    int n = path[0] == '/' ? snprintf(out, cap, "%s", path)
+                           : snprintf(out, cap, "%s/%s", strcmp(cwd, "/") == 0 ? "" : cwd, path);
+    return n > 0 && (size_t)n < cap;
+}
+
+/* The option's value if given, else the inherited variable's after checking it with valid(). */
+static int pick(const char *option, const char *name, const char *accepted,
+                bool (*valid)(const char *), er_lookup_fn lookup, void *ctx, const char **out,
+                char *err, size_t errlen)
+{
+    if (option != NULL) {
+        *out = option;
+        return 0;
+    }
+    const char *inherited = lookup(name, ctx);
+    if (inherited != NULL && !valid(inherited))
+        return bad_variable(err, errlen, name, inherited, accepted);
+    *out = inherited;
+    return 0;
+}
+
+static bool valid_policy(const char *v)
+{
+    enum er_policy p;
+    return er_parse_policy(v, &p);
+}
+
+static bool valid_init_after(const char *v)
+{
+    int64_t ns;
+    return er_parse_init_after(v, &ns);
+}
+
+static bool valid_weak(const char *v)
+{
+    enum er_weak_kind k;
+    uint64_t seed;
+    return er_parse_weak(v, &k, &seed);
+}
+
+static bool valid_hang_timeout(const char *v)
+{
+    int64_t ns;
+    return er_parse_hang_timeout(v, &ns);
+}
+
+static bool valid_log(const char *v)
+{
+    enum er_log_kind k;
+    char path[ER_PATH_MAX];
+    return er_parse_log(v, &k, path, sizeof path);
+}
+
+static bool valid_log_all(const char *v)
+{
+    bool b;
+    return er_parse_log_all(v, &b);
+}
+
+static bool valid_epoch(const char *v)
+{
+    enum er_epoch_kind k;
+    int64_t ns;
+    return er_parse_epoch(v, &k, &ns);
+}
+
+static bool valid_ready_file(const char *v) { return v[0] != '\0' && strlen(v) < ER_PATH_MAX; }
+
+static int plan_log(const struct er_cli_options *o, er_lookup_fn lookup, void *ctx, const char *cwd,
+                    struct er_plan *plan, char *err, size_t errlen)
+{
+    const char *spec;
+    int rc = pick(o->log, ER_ENV_LOG, ER_ACCEPT_LOG, valid_log, lookup, ctx, &spec, err, errlen);
+    if (rc != 0)
+        return rc;
+    enum er_log_kind kind = ER_LOG_STDERR;
+    char path[ER_PATH_MAX];
+    if (spec != NULL)
+        er_parse_log(spec, &kind, path, sizeof path);
+    plan->log_to_file = kind == ER_LOG_FILE;
+    if (plan->log_to_file && !er_absolute_path(path, cwd, plan->log_path, sizeof plan->log_path))
+        return fail(err, errlen, "--log: the path is too long");
+    plan->render = o->quiet || kind == ER_LOG_NONE ? ER_RENDER_NONE
+                   : kind == ER_LOG_FILE           ? ER_RENDER_HANGS
+                                                   : ER_RENDER_ALL;
+
+    const char *log_all;
+    rc = pick(o->log_all ? "1" : NULL, ER_ENV_LOG_ALL, ER_ACCEPT_LOG_ALL, valid_log_all, lookup,
+              ctx, &log_all, err, errlen);
+    if (rc != 0)
+        return rc;
+    plan->show_post_init = log_all != NULL && strcmp(log_all, "1") == 0;
+    /* The summary counts every request, so the library must log the ones after init too; the
+     * readable lines still leave those out unless --log-all asked for them. */
+    plan->log_all = plan->show_post_init || o->summary ? "1" : log_all;
+    return 0;
+}
+
+static int plan_hang(const struct er_cli_options *o, er_lookup_fn lookup, void *ctx,
+                     struct er_plan *plan, char *err, size_t errlen)
+{
+    int rc = pick(o->hang_timeout, ER_ENV_HANG_TIMEOUT, ER_ACCEPT_HANG_TIMEOUT, valid_hang_timeout,
+                  lookup, ctx, &plan->hang_timeout, err, errlen);
+    if (rc != 0)
+        return rc;
+    plan->hang_off = plan->hang_timeout != NULL && strcmp(plan->hang_timeout, "off") == 0;
+    if (o->fail_on_hang && plan->hang_off)
+        return fail(err, errlen, "--fail-on-hang needs a hang timeout, but %s is off",
+                    o->hang_timeout != NULL ? "--hang-timeout" : ER_ENV_HANG_TIMEOUT);
+    return 0;
+}
+
+int er_plan_make(const struct er_cli_options *o, er_lookup_fn lookup, void *ctx, const char *cwd,
+                 int64_t boottime_ns, struct er_plan *plan, char *err, size_t errlen)
+{
+    memset(plan, 0, sizeof *plan);
+    int rc;
+    if ((rc = pick(o->policy, ER_ENV_POLICY, ER_ACCEPT_POLICY, valid_policy, lookup, ctx,
+                   &plan->policy, err, errlen)) != 0 ||
+        (rc = pick(o->init_after, ER_ENV_INIT_AFTER, ER_ACCEPT_INIT_AFTER, valid_init_after, lookup,
+                   ctx, &plan->init_after, err, errlen)) != 0 ||
+        (rc = pick(o->weak, ER_ENV_WEAK, ER_ACCEPT_WEAK, valid_weak, lookup, ctx, &plan->weak, err,
+                   errlen)) != 0 ||
+        (rc = plan_log(o, lookup, ctx, cwd, plan, err, errlen)) != 0 ||
+        (rc = plan_hang(o, lookup, ctx, plan, err, errlen)) != 0)
+        return rc;
+
+    const char *ready;
+    if ((rc = pick(o->ready_file, ER_ENV_READY_FILE, ER_ACCEPT_READY_FILE, valid_ready_file, lookup,
+                   ctx, &ready, err, errlen)) != 0)
+        return rc;
+    if (ready != NULL && !er_absolute_path(ready, cwd, plan->ready_file, sizeof plan->ready_file))
+        return fail(err, errlen, "--ready-file: the path is too long");
+
+    /* A nested earlyrandom keeps the outer boot, so the whole tree sees one init moment. */
+    const char *epoch = lookup(ER_ENV_EPOCH, ctx);
+    if (epoch != NULL && !valid_epoch(epoch))
+        return bad_variable(err, errlen, ER_ENV_EPOCH, epoch, ER_ACCEPT_EPOCH);
+    if (epoch == NULL)
+        snprintf(plan->epoch, sizeof plan->epoch, "%" PRId64, boottime_ns);
+    return 0;
+}
+
+/* Length of the next entry of an LD_PRELOAD list at s, after skipping separators. */
+static size_t next_entry(const char **s)
+{
+    while (**s == ' ' || **s == ':')
+        (*s)++;
+    return strcspn(*s, " :");
+}
+
+static bool is_earlyrandom(const char *entry, size_t len)
+{
+    static const char name[] = "libearlyrandom.so";
+    size_t n = sizeof name - 1;
+    return len >= n && memcmp(entry + len - n, name, n) == 0 &&
+           (len == n || entry[len - n - 1] == '/');
+}
+
+bool er_preload_merge(const char *existing, const char *lib, char *out, size_t cap)
+{
+    bool present = false;
+    size_t len;
+    for (const char *s = existing ? existing : ""; (len = next_entry(&s)) > 0; s += len)
+        present = present || is_earlyrandom(s, len);
+    /* Existing entries keep their place and their priority; the library goes last. */
+    const char *base = existing ? existing : "";
+    size_t blen = strlen(base);
+    while (blen > 0 && (base[blen - 1] == ' ' || base[blen - 1] == ':'))
+        blen--;
+    int n;
+    if (present)
+        n = snprintf(out, cap, "%s", base);
+    else if (blen == 0)
+        n = snprintf(out, cap, "%s", lib);
+    else
+        n = snprintf(out, cap, "%.*s:%s", (int)blen, base, lib);
+    return n >= 0 && (size_t)n < cap;
+}

@@ -1,0 +1,65 @@
+/* Per-program totals of log records, and the table or JSON object made of them: shared by
+ * --summary (records as they arrive) and 'earlyrandom report' (saved logs). No I/O but the output
+ * stream given to the print functions. */
+#ifndef ER_CLI_SUMMARY_H
+#define ER_CLI_SUMMARY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "logrec.h"
+
+struct er_count {
+    char *name;
+    uint64_t n;
+};
+
+struct er_counts {
+    struct er_count *items; /* in order of first appearance */
+    size_t len, cap;
+};
+
+struct er_stats {
+    uint64_t requests, bytes;
+    uint64_t waited; /* requests that waited for init (block, interrupted) */
+    int64_t waited_ns;
+    uint64_t weak, eagain, einval, interrupted, aborted, hangs;
+    struct er_counts apis;
+};
+
+struct er_program {
+    char *exe;
+    bool has_time;
+    int64_t first_time_ns; /* of its first record, for the order of the table */
+    uint64_t first_seq;    /* order of arrival, when times are missing or equal */
+    struct er_stats stats;
+};
+
+struct er_summary {
+    struct er_program *programs;
+    size_t len, cap;
+    uint64_t seq;
+    uint64_t records;   /* request and hang records counted */
+    uint64_t malformed; /* lines that were not a record, or a record cut short */
+    char *first_malformed; /* "FILE:LINE" of the first one, or NULL */
+};
+
+void er_summary_init(struct er_summary *s);
+void er_summary_free(struct er_summary *s);
+
+/* Counts one parsed record; records of other events (a later version's) are ignored. False only
+ * when memory ran out. */
+bool er_summary_add(struct er_summary *s, const struct er_record *r, bool has_time);
+
+/* Parses one line (modified in place) and counts it, or counts it as malformed, naming where
+ * ("FILE:LINE") for the note. Blank lines are ignored. False only when memory ran out. */
+bool er_summary_add_line(struct er_summary *s, char *line, const char *where);
+
+/* The table, programs in order of first record, then totals and the malformed note. */
+void er_summary_print_table(struct er_summary *s, FILE *out);
+
+/* One JSON object: {"programs":[...],"totals":{...},"records":N,"malformed":N}. */
+void er_summary_print_json(struct er_summary *s, FILE *out);
+
+#endif

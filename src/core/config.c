@@ -1,0 +1,247 @@
+#include "config.h"
+
+#include <string.h>
+
+#include "duration.h"
+
+void er_settings_default(struct er_settings *s)
+{
+    memset(s, 0, sizeof *s);
+    s->policy = ER_POLICY_BLOCK;
+    s->init_after_ns = ER_DURATION_NEVER;
+    s->epoch_kind = ER_EPOCH_PROCESS;
+    s->weak = ER_WEAK_REAL;
+    s->log = ER_LOG_STDERR;
+    s->hang_timeout_ns = INT64_C(10) * 1000000000;
+}
+
+static const char *const policy_names[] = {
+    [ER_POLICY_BLOCK] = "block",
+    [ER_POLICY_FALLBACK] = "fallback",
+    [ER_POLICY_EAGAIN] = "eagain",
+    [ER_POLICY_PASSTHROUGH] = "passthrough",
+};
+
+const char *er_policy_name(enum er_policy p)
+{
+    if ((unsigned)p < sizeof policy_names / sizeof policy_names[0])
+        return policy_names[p];
+    return "?";
+}
+
+bool er_parse_policy(const char *text, enum er_policy *out)
+{
+    for (size_t i = 0; i < sizeof policy_names / sizeof policy_names[0]; i++) {
+        if (strcmp(text, policy_names[i]) == 0) {
+            *out = (enum er_policy)i;
+            return true;
+        }
+    }
+    return false;
+}
+
+bool er_parse_init_after(const char *text, int64_t *ns_out)
+{
+    if (strcmp(text, "never") == 0) {
+        *ns_out = ER_DURATION_NEVER;
+        return true;
+    }
+    return er_parse_duration(text, ns_out);
+}
+
+bool er_parse_hang_timeout(const char *text, int64_t *ns_out)
+{
+    if (strcmp(text, "off") == 0) {
+        *ns_out = ER_DURATION_NEVER;
+        return true;
+    }
+    int64_t ns;
+    /* A zero timeout would report every request as a hang before it had waited at all. */
+    if (!er_parse_duration(text, &ns) || ns == 0)
+        return false;
+    *ns_out = ns;
+    return true;
+}
+
+/* Parses a decimal number without sign into *out, rejecting overflow and trailing text. */
+static bool parse_u64(const char *text, uint64_t *out)
+{
+    if (*text == '\0')
+        return false;
+    uint64_t v = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        unsigned digit = (unsigned)(*p - '0');
+        if (v > (UINT64_MAX - digit) / 10)
+            return false;
+        v = v * 10 + digit;
+    }
+    *out = v;
+    return true;
+}
+
+bool er_parse_epoch(const char *text, enum er_epoch_kind *kind, int64_t *instant_ns)
+{
+    if (strcmp(text, "process") == 0) {
+        *kind = ER_EPOCH_PROCESS;
+        return true;
+    }
+    if (strcmp(text, "boot") == 0) {
+        *kind = ER_EPOCH_BOOT;
+        return true;
+    }
+    uint64_t v;
+    if (!parse_u64(text, &v) || v > (uint64_t)INT64_MAX / 2)
+        return false;
+    *kind = ER_EPOCH_INSTANT;
+    *instant_ns = (int64_t)v;
+    return true;
+}
+
+bool er_parse_weak(const char *text, enum er_weak_kind *kind, uint64_t *seed)
+{
+    static const char det[] = "deterministic";
+    if (strcmp(text, "real") == 0) {
+        *kind = ER_WEAK_REAL;
+        return true;
+    }
+    if (strncmp(text, det, sizeof det - 1) != 0)
+        return false;
+    const char *rest = text + sizeof det - 1;
+    uint64_t v = 0;
+    if (*rest == ':') {
+        if (!parse_u64(rest + 1, &v))
+            return false;
+    } else if (*rest != '\0') {
+        return false;
+    }
+    *kind = ER_WEAK_DETERMINISTIC;
+    *seed = v;
+    return true;
+}
+
+bool er_parse_log(const char *text, enum er_log_kind *kind, char *path, size_t path_len)
+{
+    if (strcmp(text, "stderr") == 0) {
+        *kind = ER_LOG_STDERR;
+        return true;
+    }
+    if (strcmp(text, "none") == 0) {
+        *kind = ER_LOG_NONE;
+        return true;
+    }
+    size_t n = strlen(text);
+    if (n == 0 || n >= path_len)
+        return false;
+    memcpy(path, text, n + 1);
+    *kind = ER_LOG_FILE;
+    return true;
+}
+
+bool er_parse_log_all(const char *text, bool *out)
+{
+    if (strcmp(text, "0") == 0 || strcmp(text, "1") == 0) {
+        *out = text[0] == '1';
+        return true;
+    }
+    return false;
+}
+
+static bool parse_ready_file(const char *text, struct er_settings *s)
+{
+    size_t n = strlen(text);
+    if (n == 0 || n >= sizeof s->ready_file)
+        return false;
+    memcpy(s->ready_file, text, n + 1);
+    s->has_ready_file = true;
+    return true;
+}
+
+/* Appends to a bounded buffer; never overflows, always terminates. */
+struct er_strbuf {
+    char *buf;
+    size_t len, cap;
+};
+
+static void sb_put(struct er_strbuf *sb, const char *s, size_t n)
+{
+    if (sb->cap == 0)
+        return;
+    size_t room = sb->cap - 1 - sb->len;
+    if (n > room)
+        n = room;
+    memcpy(sb->buf + sb->len, s, n);
+    sb->len += n;
+    sb->buf[sb->len] = '\0';
+}
+
+static void sb_puts(struct er_strbuf *sb, const char *s) { sb_put(sb, s, strlen(s)); }
+
+/* Quotes a value for an error message: printable ASCII as is, everything else as \xNN, long
+ * values shortened, so that a hostile or binary value yields one readable line. */
+static void sb_put_value(struct er_strbuf *sb, const char *v)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t shown = 0;
+    sb_puts(sb, "'");
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        if (shown++ == 64) {
+            sb_puts(sb, "...");
+            break;
+        }
+        if (*p >= 0x20 && *p < 0x7f && *p != '\\' && *p != '\'') {
+            sb_put(sb, (const char *)p, 1);
+        } else {
+            char esc[4] = { '\\', 'x', hex[*p >> 4], hex[*p & 15] };
+            sb_put(sb, esc, 4);
+        }
+    }
+    sb_puts(sb, "'");
+}
+
+static void report_bad(struct er_strbuf *sb, const char *name, const char *value, const char *accepted)
+{
+    sb_puts(sb, "earlyrandom: ");
+    sb_puts(sb, name);
+    sb_puts(sb, "=");
+    sb_put_value(sb, value);
+    sb_puts(sb, " is not valid; accepted: ");
+    sb_puts(sb, accepted);
+    sb_puts(sb, "\n");
+}
+
+int er_settings_load(struct er_settings *s, er_lookup_fn lookup, void *ctx, char *errbuf,
+                     size_t errlen)
+{
+    struct er_strbuf sb = { errbuf, 0, errlen };
+    if (errlen > 0)
+        errbuf[0] = '\0';
+    er_settings_default(s);
+
+    int bad = 0;
+    const char *v;
+#define CHECK(name, ok, accepted)                                                            \
+    do {                                                                                     \
+        if ((v = lookup(name, ctx)) != NULL && !(ok)) {                                      \
+            report_bad(&sb, name, v, accepted);                                              \
+            bad++;                                                                           \
+        }                                                                                    \
+    } while (0)
+
+    CHECK(ER_ENV_POLICY, er_parse_policy(v, &s->policy), ER_ACCEPT_POLICY);
+    CHECK(ER_ENV_INIT_AFTER, er_parse_init_after(v, &s->init_after_ns), ER_ACCEPT_INIT_AFTER);
+    CHECK(ER_ENV_EPOCH, er_parse_epoch(v, &s->epoch_kind, &s->epoch_instant_ns), ER_ACCEPT_EPOCH);
+    CHECK(ER_ENV_READY_FILE, parse_ready_file(v, s), ER_ACCEPT_READY_FILE);
+    CHECK(ER_ENV_WEAK, er_parse_weak(v, &s->weak, &s->weak_seed), ER_ACCEPT_WEAK);
+    CHECK(ER_ENV_LOG, er_parse_log(v, &s->log, s->log_path, sizeof s->log_path), ER_ACCEPT_LOG);
+    CHECK(ER_ENV_LOG_ALL, er_parse_log_all(v, &s->log_all), ER_ACCEPT_LOG_ALL);
+    CHECK(ER_ENV_HANG_TIMEOUT, er_parse_hang_timeout(v, &s->hang_timeout_ns), ER_ACCEPT_HANG_TIMEOUT);
+#undef CHECK
+
+    if (bad > 0) {
+        s->policy = ER_POLICY_PASSTHROUGH;
+        sb_puts(&sb, "earlyrandom: running this process as passthrough\n");
+    }
+    return bad;
+}

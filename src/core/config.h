@@ -1,0 +1,92 @@
+/* The settings of one process, read once from the environment (EARLYRANDOM_*) and never changed. */
+#ifndef ER_CONFIG_H
+#define ER_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ER_PATH_MAX 4096
+
+enum er_policy {
+    ER_POLICY_BLOCK,
+    ER_POLICY_FALLBACK,
+    ER_POLICY_EAGAIN,
+    ER_POLICY_PASSTHROUGH,
+};
+
+enum er_epoch_kind {
+    ER_EPOCH_PROCESS, /* the moment the library loaded in this process */
+    ER_EPOCH_BOOT,    /* CLOCK_BOOTTIME zero */
+    ER_EPOCH_INSTANT, /* an explicit CLOCK_BOOTTIME instant shared by a process tree */
+};
+
+enum er_weak_kind {
+    ER_WEAK_REAL,
+    ER_WEAK_DETERMINISTIC,
+};
+
+enum er_log_kind {
+    ER_LOG_STDERR,
+    ER_LOG_FILE,
+    ER_LOG_NONE,
+};
+
+struct er_settings {
+    enum er_policy policy;
+    int64_t init_after_ns; /* ER_DURATION_NEVER when the pool never initializes by time */
+    enum er_epoch_kind epoch_kind;
+    int64_t epoch_instant_ns; /* only for ER_EPOCH_INSTANT */
+    bool has_ready_file;
+    char ready_file[ER_PATH_MAX];
+    enum er_weak_kind weak;
+    uint64_t weak_seed;
+    enum er_log_kind log;
+    char log_path[ER_PATH_MAX];
+    bool log_all;
+    int64_t hang_timeout_ns; /* ER_DURATION_NEVER when off */
+};
+
+/* The variables, in the order they are documented. */
+#define ER_ENV_POLICY "EARLYRANDOM_POLICY"
+#define ER_ENV_INIT_AFTER "EARLYRANDOM_INIT_AFTER"
+#define ER_ENV_EPOCH "EARLYRANDOM_EPOCH"
+#define ER_ENV_READY_FILE "EARLYRANDOM_READY_FILE"
+#define ER_ENV_WEAK "EARLYRANDOM_WEAK"
+#define ER_ENV_LOG "EARLYRANDOM_LOG"
+#define ER_ENV_LOG_ALL "EARLYRANDOM_LOG_ALL"
+#define ER_ENV_HANG_TIMEOUT "EARLYRANDOM_HANG_TIMEOUT"
+
+/* What each variable accepts, as printed in error messages and --help. */
+#define ER_ACCEPT_POLICY "block, fallback, eagain, passthrough"
+#define ER_ACCEPT_INIT_AFTER "a duration such as 0, 250ms, 1.5s, 2m (a bare number is seconds), or never"
+#define ER_ACCEPT_EPOCH "process, boot, or a CLOCK_BOOTTIME instant in nanoseconds"
+#define ER_ACCEPT_READY_FILE "a non-empty path"
+#define ER_ACCEPT_WEAK "real, deterministic, deterministic:SEED (SEED a decimal number below 2^64)"
+#define ER_ACCEPT_LOG "a file path, stderr, or none"
+#define ER_ACCEPT_LOG_ALL "0 or 1"
+#define ER_ACCEPT_HANG_TIMEOUT "a duration such as 10s, 500ms, or off"
+
+void er_settings_default(struct er_settings *s);
+
+/* Per-value parsers, shared by the library and the command so both accept the same words. */
+bool er_parse_policy(const char *text, enum er_policy *out);
+bool er_parse_init_after(const char *text, int64_t *ns_out);
+bool er_parse_epoch(const char *text, enum er_epoch_kind *kind, int64_t *instant_ns);
+bool er_parse_weak(const char *text, enum er_weak_kind *kind, uint64_t *seed);
+bool er_parse_hang_timeout(const char *text, int64_t *ns_out);
+bool er_parse_log(const char *text, enum er_log_kind *kind, char *path, size_t path_len);
+bool er_parse_log_all(const char *text, bool *out);
+
+const char *er_policy_name(enum er_policy p);
+
+/* Looks a variable up; the library passes secure_getenv, the tests a table. */
+typedef const char *(*er_lookup_fn)(const char *name, void *ctx);
+
+/* Fills *s from the variables. Each bad value adds one line to errbuf ("earlyrandom: VAR='value'
+ * is not valid; accepted: ...\n") and is left at its default; if any was bad the policy becomes
+ * passthrough, so a typo never breaks the program. Returns the number of bad values. */
+int er_settings_load(struct er_settings *s, er_lookup_fn lookup, void *ctx, char *errbuf,
+                     size_t errlen);
+
+#endif

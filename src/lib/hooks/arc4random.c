@@ -1,0 +1,161 @@
+/* The glibc 2.36 arc4random family. Each calls glibc's hidden __arc4random_buf, which reads the
+ * kernel through an internal getrandom, so all three are hooked. Before init glibc's own calls
+ * block (flags 0, looping on EINTR) and abort on any other failure. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "rawsys.h"
+#include "real.h"
+#include "shim.h"
+#include "weak.h"
+
+/* Bytes from the kernel, as glibc's fallback would get them while dlsym resolves the hook. */
+static void raw_fill(void *buf, size_t len, unsigned int flags)
+{
+    for (size_t done = 0; done < len;) {
+        long r = er_raw_getrandom((char *)buf + done, len - done, flags);
+        if (r == -EINVAL && flags != 0) {
+            flags = 0;
+            continue;
+        }
+        if (r < 0) /* EINTR: glibc retries too */
+            continue;
+        done += (size_t)r;
+    }
+}
+
+enum arc4_api { ARC4_WORD, ARC4_BUF, ARC4_UNIFORM };
+
+struct arc4_call {
+    enum arc4_api api;
+    void *buf;
+    size_t len;
+    uint32_t upper;
+};
+
+static uint32_t weak_word_from_kernel(void *ctx)
+{
+    (void)ctx;
+    uint32_t v;
+    raw_fill(&v, sizeof v, ER_GRND_INSECURE);
+    return v;
+}
+
+static uint32_t weak_word_deterministic(void *ctx)
+{
+    (void)ctx;
+    uint32_t v;
+    er_weak_take(&v, sizeof v);
+    return v;
+}
+
+static long long arc4_call(void *ctx, bool weak, int *err)
+{
+    struct arc4_call *c = ctx;
+    *err = 0;
+    /* Weak bytes come straight from the kernel without waiting: glibc's arc4random would wait
+     * on a machine that really is in early boot. */
+    if (weak) {
+        switch (c->api) {
+        case ARC4_WORD:
+            return weak_word_from_kernel(NULL);
+        case ARC4_BUF:
+            raw_fill(c->buf, c->len, ER_GRND_INSECURE);
+            return 0;
+        case ARC4_UNIFORM:
+            return er_uniform(c->upper, weak_word_from_kernel, NULL);
+        }
+    }
+    switch (c->api) {
+    case ARC4_WORD: {
+        er_arc4random_fn next = er_real_arc4random();
+        if (next)
+            return next();
+        return weak_word_from_kernel(NULL);
+    }
+    case ARC4_BUF: {
+        er_arc4random_buf_fn next = er_real_arc4random_buf();
+        if (next)
+            next(c->buf, c->len);
+        else
+            raw_fill(c->buf, c->len, 0);
+        return 0;
+    }
+    case ARC4_UNIFORM: {
+        er_arc4random_uniform_fn next = er_real_arc4random_uniform();
+        if (next)
+            return next(c->upper);
+        return er_uniform(c->upper, weak_word_from_kernel, NULL);
+    }
+    }
+    return 0;
+}
+
+static long long arc4_deterministic(void *ctx, long long result)
+{
+    struct arc4_call *c = ctx;
+    switch (c->api) {
+    case ARC4_WORD:
+        return weak_word_deterministic(NULL);
+    case ARC4_BUF:
+        er_weak_take(c->buf, c->len);
+        return result;
+    case ARC4_UNIFORM:
+        return er_uniform(c->upper, weak_word_deterministic, NULL);
+    }
+    return result;
+}
+
+static const struct er_ops arc4_ops = {
+    .call = arc4_call,
+    .make_deterministic = arc4_deterministic,
+    .fail = er_fail_minus_one, /* never used: arc4random cannot fail, it aborts */
+};
+
+static long long run_arc4(const char *api, const void *caller, struct arc4_call *c, size_t bytes)
+{
+    struct er_request q;
+    er_request_init(&q, api, caller);
+    q.has_bytes = true;
+    q.bytes = bytes;
+    q.kind = ER_REQ_ARC4RANDOM;
+    q.wait_through_eintr = true;
+    return er_run(&q, &arc4_ops, c);
+}
+
+ER_EXPORT uint32_t arc4random(void)
+{
+    if (er_fast()) {
+        er_arc4random_fn next = er_real_arc4random();
+        if (next)
+            return next();
+    }
+    struct arc4_call c = { ARC4_WORD, NULL, 0, 0 };
+    return (uint32_t)run_arc4("arc4random", __builtin_return_address(0), &c, sizeof(uint32_t));
+}
+
+ER_EXPORT void arc4random_buf(void *buf, size_t len)
+{
+    if (er_fast()) {
+        er_arc4random_buf_fn next = er_real_arc4random_buf();
+        if (next) {
+            next(buf, len);
+            return;
+        }
+    }
+    struct arc4_call c = { ARC4_BUF, buf, len, 0 };
+    run_arc4("arc4random_buf", __builtin_return_address(0), &c, len);
+}
+
+ER_EXPORT uint32_t arc4random_uniform(uint32_t upper)
+{
+    if (er_fast()) {
+        er_arc4random_uniform_fn next = er_real_arc4random_uniform();
+        if (next)
+            return next(upper);
+    }
+    struct arc4_call c = { ARC4_UNIFORM, NULL, 0, upper };
+    return (uint32_t)run_arc4("arc4random_uniform", __builtin_return_address(0), &c,
+                              sizeof(uint32_t));
+}

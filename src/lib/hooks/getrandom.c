@@ -1,0 +1,100 @@
+/* getrandom(2), through glibc's wrapper or through syscall(SYS_getrandom, ...). */
+#include <errno.h>
+#include <stdarg.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "logrec.h"
+#include "rawsys.h"
+#include "real.h"
+#include "shim.h"
+
+struct getrandom_call {
+    void *buf;
+    size_t len;
+    unsigned int flags;
+    bool via_syscall;
+};
+
+/* The next getrandom, or a raw system call while dlsym is still resolving it. */
+static ssize_t real_getrandom(void *buf, size_t len, unsigned int flags)
+{
+    er_getrandom_fn next = er_real_getrandom();
+    if (next != NULL)
+        return next(buf, len, flags);
+    long r = er_raw_getrandom(buf, len, flags);
+    if (r < 0) {
+        errno = (int)-r;
+        return -1;
+    }
+    return r;
+}
+
+static long long getrandom_call(void *ctx, bool weak, int *err)
+{
+    struct getrandom_call *c = ctx;
+    unsigned int flags = c->flags;
+    /* Weak bytes never wait: ask for them the way the kernel hands them out before init. */
+    if (weak)
+        flags = ER_GRND_INSECURE;
+    ssize_t r = real_getrandom(c->buf, c->len, flags);
+    if (r < 0 && weak && errno == EINVAL) /* kernels before 5.6 have no GRND_INSECURE */
+        r = real_getrandom(c->buf, c->len, ER_GRND_NONBLOCK);
+    *err = r < 0 ? errno : 0;
+    return r;
+}
+
+static long long getrandom_deterministic(void *ctx, long long result)
+{
+    struct getrandom_call *c = ctx;
+    er_weak_take(c->buf, (size_t)result);
+    return result;
+}
+
+static const struct er_ops getrandom_ops = {
+    .call = getrandom_call,
+    .make_deterministic = getrandom_deterministic,
+    .fail = er_fail_minus_one,
+};
+
+static ssize_t handle_getrandom(const char *api, const void *caller, void *buf, size_t len,
+                                unsigned int flags)
+{
+    struct er_request q;
+    er_request_init(&q, api, caller);
+    q.has_bytes = true;
+    q.bytes = len;
+    er_format_grnd_flags(flags, q.flags, sizeof q.flags);
+    q.kind = er_classify_getrandom(flags);
+    struct getrandom_call c = { buf, len, flags, false };
+    return (ssize_t)er_run(&q, &getrandom_ops, &c);
+}
+
+ER_EXPORT ssize_t getrandom(void *buf, size_t len, unsigned int flags)
+{
+    if (er_fast())
+        return real_getrandom(buf, len, flags);
+    return handle_getrandom("getrandom", __builtin_return_address(0), buf, len, flags);
+}
+
+/* syscall(2) is variadic; like glibc's own, this takes six long arguments and forwards every
+ * number it does not handle unchanged (a shim that refused unknown numbers broke programs). */
+ER_EXPORT long syscall(long number, ...)
+{
+    va_list ap;
+    va_start(ap, number);
+    long a1 = va_arg(ap, long), a2 = va_arg(ap, long), a3 = va_arg(ap, long);
+    long a4 = va_arg(ap, long), a5 = va_arg(ap, long), a6 = va_arg(ap, long);
+    va_end(ap);
+
+    if (number == SYS_getrandom && !er_fast())
+        return handle_getrandom("syscall", __builtin_return_address(0), (void *)a1, (size_t)a2,
+                                (unsigned int)a3);
+    er_syscall_fn next = er_real_syscall();
+    if (next == NULL) {
+        errno = ENOSYS;
+        return -1;
+    }
+    return next(number, a1, a2, a3, a4, a5, a6);
+}

@@ -1,0 +1,126 @@
+/* Opening /dev/random and /dev/urandom: the open family, its _FORTIFY_SOURCE variants, and stdio.
+ * Opens pass through unchanged; the descriptor is recognised by its device number afterwards, so
+ * /dev/./urandom, symlinks and openat on a directory descriptor all count. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <sys/syscall.h>
+
+#include "devices.h"
+#include "rawsys.h"
+#include "real.h"
+#include "shim.h"
+
+/* open's third argument exists only when the flags create a file. */
+#define TAKE_MODE(flags, last)                                                               \
+    mode_t mode = 0;                                                                         \
+    if (((flags) & O_CREAT) || ((flags) & O_TMPFILE) == O_TMPFILE) {                         \
+        va_list ap;                                                                          \
+        va_start(ap, last);                                                                  \
+        mode = (mode_t)va_arg(ap, int);                                                      \
+        va_end(ap);                                                                          \
+    }
+
+/* openat as a raw system call, for the moment dlsym is still resolving the hook. */
+static int raw_openat(int dirfd, const char *path, int flags, mode_t mode)
+{
+    long r = er_raw_syscall6(SYS_openat, dirfd, (long)path, flags, mode, 0, 0);
+    if (r < 0) {
+        errno = (int)-r;
+        return -1;
+    }
+    return (int)r;
+}
+
+static int opened(const char *api, int fd, int flags, const void *caller)
+{
+    if (!er_fast())
+        er_device_opened_flags(api, fd, flags, caller);
+    return fd;
+}
+
+ER_EXPORT int open(const char *path, int flags, ...)
+{
+    TAKE_MODE(flags, flags);
+    return opened("open", er_real_open()(path, flags, mode), flags, __builtin_return_address(0));
+}
+
+ER_EXPORT int open64(const char *path, int flags, ...)
+{
+    TAKE_MODE(flags, flags);
+    return opened("open64", er_real_open64()(path, flags, mode), flags,
+                  __builtin_return_address(0));
+}
+
+ER_EXPORT int openat(int dirfd, const char *path, int flags, ...)
+{
+    TAKE_MODE(flags, flags);
+    er_openat_fn next = er_real_openat();
+    int fd = next ? next(dirfd, path, flags, mode) : raw_openat(dirfd, path, flags, mode);
+    return opened("openat", fd, flags, __builtin_return_address(0));
+}
+
+ER_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
+{
+    TAKE_MODE(flags, flags);
+    er_openat64_fn next = er_real_openat64();
+    int fd = next ? next(dirfd, path, flags, mode) : raw_openat(dirfd, path, flags, mode);
+    return opened("openat64", fd, flags, __builtin_return_address(0));
+}
+
+/* The _FORTIFY_SOURCE variants: glibc's check (O_CREAT without a mode) stays in glibc. Their
+ * headers declare them only for fortified builds. */
+int __open_2(const char *path, int flags);
+int __open64_2(const char *path, int flags);
+int __openat_2(int dirfd, const char *path, int flags);
+int __openat64_2(int dirfd, const char *path, int flags);
+#define FORTIFIED_OPEN(name)                                                                 \
+    ER_EXPORT int name(const char *path, int flags)                                          \
+    {                                                                                        \
+        er_##name##_fn next = er_real_##name();                                              \
+        int fd = next ? next(path, flags) : raw_openat(AT_FDCWD, path, flags, 0);            \
+        return opened(#name, fd, flags, __builtin_return_address(0));                        \
+    }
+#define FORTIFIED_OPENAT(name)                                                               \
+    ER_EXPORT int name(int dirfd, const char *path, int flags)                               \
+    {                                                                                        \
+        er_##name##_fn next = er_real_##name();                                              \
+        int fd = next ? next(dirfd, path, flags) : raw_openat(dirfd, path, flags, 0);        \
+        return opened(#name, fd, flags, __builtin_return_address(0));                        \
+    }
+FORTIFIED_OPEN(__open_2)
+FORTIFIED_OPEN(__open64_2)
+FORTIFIED_OPENAT(__openat_2)
+FORTIFIED_OPENAT(__openat64_2)
+
+static FILE *stream_opened(const char *api, FILE *stream, const char *mode, const void *caller)
+{
+    if (stream != NULL && !er_fast()) {
+        int saved = errno;
+        int fd = fileno(stream);
+        errno = saved;
+        er_device_opened(api, fd, mode, caller);
+    }
+    return stream;
+}
+
+ER_EXPORT FILE *fopen(const char *path, const char *mode)
+{
+    er_fopen_fn next = er_real_fopen();
+    if (next == NULL) {
+        errno = ENOSYS;
+        return NULL;
+    }
+    return stream_opened("fopen", next(path, mode), mode, __builtin_return_address(0));
+}
+
+ER_EXPORT FILE *fopen64(const char *path, const char *mode)
+{
+    er_fopen64_fn next = er_real_fopen64();
+    if (next == NULL) {
+        errno = ENOSYS;
+        return NULL;
+    }
+    return stream_opened("fopen64", next(path, mode), mode, __builtin_return_address(0));
+}

@@ -1,0 +1,152 @@
+/* Reading /dev/random and /dev/urandom through a descriptor: read, its _FORTIFY_SOURCE variant,
+ * readv, pread and pread64. Reads of anything else go straight to the real function. */
+#include <errno.h>
+#include <limits.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "devices.h"
+#include "rawsys.h"
+#include "real.h"
+#include "shim.h"
+
+/* Declared by glibc's headers only for fortified builds. */
+ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
+
+enum read_api { READ_PLAIN, READ_CHK, READ_V, READ_P, READ_P64 };
+
+struct read_call {
+    enum read_api api;
+    int fd;
+    void *buf;
+    size_t len;
+    size_t buflen; /* __read_chk */
+    const struct iovec *iov;
+    int iovcnt;
+    off64_t offset;
+};
+
+static ssize_t raw_readv(int fd, const struct iovec *iov, int iovcnt)
+{
+    long r = er_raw_syscall6(SYS_readv, fd, (long)iov, iovcnt, 0, 0, 0);
+    if (r < 0) {
+        errno = (int)-r;
+        return -1;
+    }
+    return r;
+}
+
+static ssize_t real_read_call(const struct read_call *c)
+{
+    switch (c->api) {
+    case READ_PLAIN:
+        return er_real_read()(c->fd, c->buf, c->len);
+    case READ_CHK: {
+        er___read_chk_fn next = er_real___read_chk();
+        if (next)
+            return next(c->fd, c->buf, c->len, c->buflen);
+        return er_real_read()(c->fd, c->buf, c->len);
+    }
+    case READ_V: {
+        er_readv_fn next = er_real_readv();
+        return next ? next(c->fd, c->iov, c->iovcnt) : raw_readv(c->fd, c->iov, c->iovcnt);
+    }
+    case READ_P:
+        return er_real_pread()(c->fd, c->buf, c->len, (off_t)c->offset);
+    case READ_P64:
+        return er_real_pread64()(c->fd, c->buf, c->len, c->offset);
+    }
+    errno = ENOSYS;
+    return -1;
+}
+
+static long long read_call(void *ctx, bool weak, int *err)
+{
+    /* A weak read is the real read: on a running machine the devices answer at once. */
+    (void)weak;
+    ssize_t r = real_read_call(ctx);
+    *err = r < 0 ? errno : 0;
+    return r;
+}
+
+static long long read_deterministic(void *ctx, long long result)
+{
+    struct read_call *c = ctx;
+    if (result <= 0)
+        return result;
+    if (c->api != READ_V) {
+        er_weak_take(c->buf, (size_t)result);
+        return result;
+    }
+    size_t left = (size_t)result;
+    for (int i = 0; i < c->iovcnt && left > 0; i++) {
+        size_t n = c->iov[i].iov_len < left ? c->iov[i].iov_len : left;
+        er_weak_take(c->iov[i].iov_base, n);
+        left -= n;
+    }
+    return result;
+}
+
+static const struct er_ops read_ops = {
+    .call = read_call,
+    .make_deterministic = read_deterministic,
+    .fail = er_fail_minus_one,
+};
+
+static ssize_t handle_read(const char *api, struct read_call *c, const void *caller)
+{
+    struct er_request q;
+    if (!er_device_read_request(&q, api, c->fd, c->len, caller))
+        return real_read_call(c);
+    return (ssize_t)er_run(&q, &read_ops, c);
+}
+
+ER_EXPORT ssize_t read(int fd, void *buf, size_t len)
+{
+    if (er_fast())
+        return er_real_read()(fd, buf, len);
+    struct read_call c = { .api = READ_PLAIN, .fd = fd, .buf = buf, .len = len };
+    return handle_read("read", &c, __builtin_return_address(0));
+}
+
+ER_EXPORT ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
+{
+    struct read_call c = { .api = READ_CHK, .fd = fd, .buf = buf, .len = len, .buflen = buflen };
+    /* An overflowing request goes to glibc, whose check aborts before anything is read. */
+    if (er_fast() || len > buflen)
+        return real_read_call(&c);
+    return handle_read("__read_chk", &c, __builtin_return_address(0));
+}
+
+ER_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
+{
+    struct read_call c = { .api = READ_V, .fd = fd, .iov = iov, .iovcnt = iovcnt };
+    struct er_request q;
+    /* The vector is only looked at once the descriptor is known to be a device, and only within
+     * the bounds the kernel accepts; the kernel itself reports a bad vector. */
+    if (er_fast() || iovcnt <= 0 || iovcnt > IOV_MAX ||
+        !er_device_read_request(&q, "readv", fd, 0, __builtin_return_address(0)))
+        return real_read_call(&c);
+    uint64_t total = 0;
+    for (int i = 0; i < iovcnt; i++)
+        total += iov[i].iov_len;
+    q.bytes = total;
+    return (ssize_t)er_run(&q, &read_ops, &c);
+}
+
+ER_EXPORT ssize_t pread(int fd, void *buf, size_t len, off_t offset)
+{
+    if (er_fast())
+        return er_real_pread()(fd, buf, len, offset);
+    struct read_call c = { .api = READ_P, .fd = fd, .buf = buf, .len = len, .offset = offset };
+    return handle_read("pread", &c, __builtin_return_address(0));
+}
+
+ER_EXPORT ssize_t pread64(int fd, void *buf, size_t len, off64_t offset)
+{
+    if (er_fast())
+        return er_real_pread64()(fd, buf, len, offset);
+    struct read_call c = { .api = READ_P64, .fd = fd, .buf = buf, .len = len, .offset = offset };
+    return handle_read("pread64", &c, __builtin_return_address(0));
+}

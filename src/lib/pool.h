@@ -1,0 +1,32 @@
+/* The simulated entropy pool: when it becomes initialized, and waiting for that moment the way a
+ * blocked getrandom waits in the kernel. */
+#ifndef ER_POOL_H
+#define ER_POOL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+
+/* How often a waiting request looks for the ready file: the latency promised for it is 50 ms. */
+#define ER_READY_FILE_POLL_NS (INT64_C(40) * 1000000)
+
+int64_t er_boottime_ns(void) __attribute__((visibility("hidden")));
+
+/* Fixes the init moment from the settings; load_ns is when the library loaded (epoch "process"). */
+void er_pool_setup(const struct er_settings *s, int64_t load_ns) __attribute__((visibility("hidden")));
+
+/* True once the init moment has passed or the ready file exists; stays true afterwards. */
+bool er_pool_initialized(void) __attribute__((visibility("hidden")));
+
+/* Called once, from the waiting thread, when a wait has lasted the hang timeout. */
+typedef void (*er_hang_fn)(void *ctx, int64_t waited_ns);
+
+/* Sleeps in the kernel until the pool is initialized. Returns 0 then, or EINTR when a signal
+ * handler without SA_RESTART interrupted the wait and through_eintr is false. Exactly the
+ * semantics of a blocked getrandom: the sleep is a read() of a timerfd, which the kernel restarts
+ * after an SA_RESTART handler and fails with EINTR after any other. A cancellation point. */
+int er_pool_wait(bool through_eintr, int64_t start_ns, int64_t hang_timeout_ns, er_hang_fn on_hang,
+                 void *ctx) __attribute__((visibility("hidden")));
+
+#endif

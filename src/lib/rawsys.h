@@ -1,0 +1,64 @@
+/* A raw system call for the few moments when no libc function may be used: while dlsym itself
+ * is resolving a hook (dlsym can allocate, and an allocator preloaded after us can ask for
+ * entropy), the next getrandom is not known yet, and our own syscall() is a hook. */
+#ifndef ER_RAWSYS_H
+#define ER_RAWSYS_H
+
+#include <sys/syscall.h>
+
+static inline long er_raw_syscall3(long number, long a1, long a2, long a3)
+{
+    long ret;
+#if defined(__x86_64__)
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "a"(number), "D"(a1), "S"(a2), "d"(a3)
+                     : "rcx", "r11", "memory");
+#elif defined(__aarch64__)
+    register long x8 __asm__("x8") = number;
+    register long x0 __asm__("x0") = a1;
+    register long x1 __asm__("x1") = a2;
+    register long x2 __asm__("x2") = a3;
+    __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory");
+    ret = x0;
+#else
+#error "earlyrandom needs a raw system call sequence for this architecture (see rawsys.h)"
+#endif
+    return ret;
+}
+
+static inline long er_raw_syscall6(long number, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+    long ret;
+#if defined(__x86_64__)
+    register long r10 __asm__("r10") = a4;
+    register long r8 __asm__("r8") = a5;
+    register long r9 __asm__("r9") = a6;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "a"(number), "D"(a1), "S"(a2), "d"(a3), "r"(r10), "r"(r8), "r"(r9)
+                     : "rcx", "r11", "memory");
+#elif defined(__aarch64__)
+    register long x8 __asm__("x8") = number;
+    register long x0 __asm__("x0") = a1;
+    register long x1 __asm__("x1") = a2;
+    register long x2 __asm__("x2") = a3;
+    register long x3 __asm__("x3") = a4;
+    register long x4 __asm__("x4") = a5;
+    register long x5 __asm__("x5") = a6;
+    __asm__ volatile("svc 0"
+                     : "+r"(x0)
+                     : "r"(x8), "r"(x1), "r"(x2), "r"(x3), "r"(x4), "r"(x5)
+                     : "memory");
+    ret = x0;
+#endif
+    return ret;
+}
+
+/* getrandom(2) without libc: returns the count, or -errno. */
+static inline long er_raw_getrandom(void *buf, unsigned long len, unsigned int flags)
+{
+    return er_raw_syscall3(SYS_getrandom, (long)buf, (long)len, (long)flags);
+}
+
+#endif

@@ -1,0 +1,57 @@
+/* The next definitions of the hooked functions (normally glibc's), found with dlsym(RTLD_NEXT) on
+ * first use, so that another preload loaded after us still sees every call. */
+#ifndef ER_REAL_H
+#define ER_REAL_H
+
+#include <stdio.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <poll.h>
+
+/* name, return type, parameter list, what to call while dlsym is still resolving it (glibc's own
+ * exported alias where there is one; NULL makes the hook use a raw system call or fail ENOSYS) */
+#define ER_REAL_FUNCTIONS(X)                                                                 \
+    X(getrandom, ssize_t, (void *, size_t, unsigned int), NULL)                                    \
+    X(getentropy, int, (void *, size_t), NULL)                                                     \
+    X(arc4random, uint32_t, (void), NULL)                                                          \
+    X(arc4random_buf, void, (void *, size_t), NULL)                                                \
+    X(arc4random_uniform, uint32_t, (uint32_t), NULL)                                              \
+    X(syscall, long, (long, ...), NULL)                                                            \
+    X(open, int, (const char *, int, ...), __open)                                                   \
+    X(open64, int, (const char *, int, ...), __open64)                                                 \
+    X(openat, int, (int, const char *, int, ...), NULL)                                            \
+    X(openat64, int, (int, const char *, int, ...), NULL)                                          \
+    X(__open_2, int, (const char *, int), NULL)                                                    \
+    X(__open64_2, int, (const char *, int), NULL)                                                  \
+    X(__openat_2, int, (int, const char *, int), NULL)                                             \
+    X(__openat64_2, int, (int, const char *, int), NULL)                                           \
+    X(fopen, FILE *, (const char *, const char *), NULL)                                           \
+    X(fopen64, FILE *, (const char *, const char *), NULL)                                         \
+    X(read, ssize_t, (int, void *, size_t), __read)                                                  \
+    X(__read_chk, ssize_t, (int, void *, size_t, size_t), NULL)                                    \
+    X(readv, ssize_t, (int, const struct iovec *, int), NULL)                                      \
+    X(pread, ssize_t, (int, void *, size_t, off_t), __pread64)                                          \
+    X(pread64, ssize_t, (int, void *, size_t, off64_t), __pread64)                                      \
+    X(fread, size_t, (void *, size_t, size_t, FILE *), NULL)                                       \
+    X(fread_unlocked, size_t, (void *, size_t, size_t, FILE *), NULL)                              \
+    X(__fread_chk, size_t, (void *, size_t, size_t, size_t, FILE *), NULL)                         \
+    X(fgetc, int, (FILE *), NULL)                                                                  \
+    X(getc, int, (FILE *), NULL)                                                                   \
+    X(close, int, (int), __close)                                                                     \
+    X(close_range, int, (unsigned int, unsigned int, int), NULL)                                   \
+    X(closefrom, void, (int), NULL)                                                                \
+    X(dup, int, (int), NULL)                                                                       \
+    X(dup2, int, (int, int), __dup2)                                                                 \
+    X(dup3, int, (int, int, int), NULL)                                                            \
+    X(fcntl, int, (int, int, ...), __fcntl)                                                           \
+    X(fcntl64, int, (int, int, ...), __fcntl)                                                         \
+    X(poll, int, (struct pollfd *, nfds_t, int), __poll)
+
+#define ER_DECLARE_REAL(name, ret, params, fallback)                                                   \
+    typedef ret(*er_##name##_fn) params;                                                     \
+    er_##name##_fn er_real_##name(void);
+ER_REAL_FUNCTIONS(ER_DECLARE_REAL)
+#undef ER_DECLARE_REAL
+
+#endif

@@ -1,0 +1,263 @@
+#include "shim.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "caller.h"
+#include "logrec.h"
+#include "pool.h"
+#include "sink.h"
+#include "weak.h"
+
+extern ssize_t __write(int, const void *, size_t);
+
+int er_fast_flag;
+struct er_settings er_settings;
+
+static int load_state; /* 0 not loaded, 1 loading, 2 loaded */
+static __thread int loading_in_this_thread __attribute__((tls_model("initial-exec")));
+static char exe_path[ER_PATH_MAX];
+static uint64_t weak_offset;
+
+static const char *lookup_variable(const char *name, void *ctx)
+{
+    (void)ctx;
+    /* Under AT_SECURE (setuid, capabilities) the environment belongs to whoever started the
+     * program, not to its owner: secure_getenv then sees nothing. */
+    return secure_getenv(name);
+}
+
+static void load_settings(void)
+{
+    int64_t load_ns = er_boottime_ns();
+    char errors[2048];
+    if (er_settings_load(&er_settings, lookup_variable, NULL, errors, sizeof errors) > 0)
+        __write(STDERR_FILENO, errors, strlen(errors));
+    if (getauxval(AT_SECURE)) {
+        er_settings.policy = ER_POLICY_PASSTHROUGH;
+        er_settings.log = ER_LOG_NONE;
+    }
+    ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
+    exe_path[n > 0 ? n : 0] = '\0';
+
+    er_pool_setup(&er_settings, load_ns);
+    er_sink_setup(&er_settings);
+    bool nothing_to_log = er_settings.log == ER_LOG_NONE;
+    if ((er_settings.policy == ER_POLICY_PASSTHROUGH && nothing_to_log) ||
+        (!er_settings.log_all && er_pool_initialized()))
+        __atomic_store_n(&er_fast_flag, 1, __ATOMIC_RELAXED);
+}
+
+bool er_loaded(void)
+{
+    if (__atomic_load_n(&load_state, __ATOMIC_ACQUIRE) == 2)
+        return true;
+    if (loading_in_this_thread)
+        return false;
+    int expected = 0;
+    if (__atomic_compare_exchange_n(&load_state, &expected, 1, false, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE)) {
+        int saved = errno;
+        loading_in_this_thread = 1;
+        load_settings();
+        loading_in_this_thread = 0;
+        __atomic_store_n(&load_state, 2, __ATOMIC_RELEASE);
+        errno = saved;
+        return true;
+    }
+    /* Another thread is reading the settings: it takes microseconds, once per process. */
+    while (__atomic_load_n(&load_state, __ATOMIC_ACQUIRE) != 2)
+        sched_yield();
+    return true;
+}
+
+__attribute__((constructor)) static void earlyrandom_constructor(void)
+{
+    er_loaded();
+}
+
+void er_request_init(struct er_request *q, const char *api, const void *caller)
+{
+    memset(q, 0, sizeof *q);
+    q->api = api;
+    q->caller = caller;
+}
+
+void er_weak_take(void *buf, size_t len)
+{
+    uint64_t offset = __atomic_fetch_add(&weak_offset, (uint64_t)len, __ATOMIC_RELAXED);
+    er_weak_fill(er_settings.weak_seed, offset, buf, len);
+}
+
+long long er_fail_minus_one(void *ctx, int err)
+{
+    (void)ctx;
+    (void)err;
+    return -1;
+}
+
+static int64_t realtime_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void fill_record(struct er_record *rec, const struct er_request *q, const char *event,
+                        struct er_caller *who)
+{
+    memset(rec, 0, sizeof *rec);
+    rec->event = event;
+    rec->time_ns = realtime_ns();
+    rec->pid = getpid();
+    rec->tid = gettid();
+    rec->exe = exe_path;
+    rec->api = q->api;
+    rec->device = q->device;
+    rec->has_bytes = q->has_bytes;
+    rec->bytes = q->bytes;
+    rec->flags = q->flags[0] ? q->flags : NULL;
+    rec->policy = er_policy_name(er_settings.policy);
+    rec->pool = q->pool_initialized ? "initialized" : "uninitialized";
+    rec->action = er_action_name(q->action);
+    rec->has_waited = true;
+    rec->waited_ns = q->waited_ns;
+    er_caller_lookup(q->caller, exe_path, who);
+    rec->caller = who->object;
+    rec->caller_symbol = who->symbol;
+}
+
+static size_t format_record(const struct er_record *rec, char *buf, size_t cap)
+{
+    return er_settings.log == ER_LOG_FILE ? er_format_json(rec, buf, cap)
+                                          : er_format_text(rec, buf, cap);
+}
+
+static void log_request(const struct er_request *q, long long result, int err)
+{
+    struct er_record rec;
+    struct er_caller who;
+    fill_record(&rec, q, "request", &who);
+    rec.errno_name = err ? er_errno_name(err) : NULL;
+    rec.has_result = true;
+    rec.result = result;
+    char buf[ER_RECORD_MAX];
+    er_sink_write(buf, format_record(&rec, buf, sizeof buf));
+}
+
+/* A hang record carries a backtrace, too big for the stack of an arbitrary thread: it is built
+ * in pages of its own, which a hang (once per wait, after seconds) can afford. */
+#define HANG_FRAMES 32
+#define HANG_BUFFER (64 * 1024)
+
+static void log_hang(void *ctx, int64_t waited_ns)
+{
+    struct er_request *q = ctx;
+    if (er_settings.log == ER_LOG_NONE)
+        return;
+    char *mem = mmap(NULL, HANG_BUFFER, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (mem == MAP_FAILED)
+        return;
+    const char *frames[HANG_FRAMES];
+    struct er_record rec;
+    struct er_caller who;
+    q->waited_ns = waited_ns;
+    fill_record(&rec, q, "hang", &who);
+    rec.backtrace = frames;
+    rec.backtrace_len = er_backtrace(frames, HANG_FRAMES, mem, HANG_BUFFER / 2);
+    char *out = mem + HANG_BUFFER / 2;
+    er_sink_write(out, format_record(&rec, out, HANG_BUFFER / 2));
+    munmap(mem, HANG_BUFFER);
+}
+
+void er_note(struct er_request *q, long long result, int err)
+{
+    if (!er_loaded() || er_settings.log == ER_LOG_NONE)
+        return;
+    int saved = errno;
+    q->pool_initialized = er_pool_initialized();
+    q->action = ER_ACTION_PASS;
+    if (!q->pool_initialized || er_settings.log_all)
+        log_request(q, result, err);
+    errno = saved;
+}
+
+/* glibc's words when arc4random cannot get entropy (stdlib/arc4random.c), then its abort. */
+static _Noreturn void arc4random_fatal(void)
+{
+    static const char message[] = "Fatal glibc error: cannot get entropy for arc4random\n";
+    __write(STDERR_FILENO, message, sizeof message - 1);
+    abort();
+}
+
+long long er_run(struct er_request *q, const struct er_ops *ops, void *ctx)
+{
+    int saved = errno;
+    int err = 0;
+    if (!er_loaded())
+        return ops->call(ctx, false, &err);
+
+    q->pool_initialized = er_pool_initialized();
+    if (q->pool_initialized && !er_settings.log_all)
+        __atomic_store_n(&er_fast_flag, 1, __ATOMIC_RELAXED);
+    q->action = q->forward ? ER_ACTION_PASS
+                           : er_decide(q->kind, q->pool_initialized, er_settings.policy);
+    bool logged = er_settings.log != ER_LOG_NONE && (!q->pool_initialized || er_settings.log_all);
+    if (logged || q->action == ER_ACTION_BLOCK)
+        q->start_ns = er_boottime_ns();
+
+    long long result;
+    bool synthesized = false; /* the result is ours, not the real function's */
+    switch (q->action) {
+    case ER_ACTION_BLOCK:
+        if (er_pool_wait(q->wait_through_eintr, q->start_ns, er_settings.hang_timeout_ns, log_hang,
+                         q) == EINTR) {
+            q->action = ER_ACTION_INTERRUPTED;
+            err = EINTR;
+            synthesized = true;
+            result = ops->fail(ctx, err);
+            break;
+        }
+        errno = saved;
+        result = ops->call(ctx, false, &err);
+        break;
+    case ER_ACTION_WEAK:
+        errno = saved;
+        result = ops->call(ctx, true, &err);
+        if (err == 0 && er_settings.weak == ER_WEAK_DETERMINISTIC && ops->make_deterministic)
+            result = ops->make_deterministic(ctx, result);
+        break;
+    case ER_ACTION_EAGAIN:
+    case ER_ACTION_EINVAL:
+        err = q->action == ER_ACTION_EAGAIN ? EAGAIN : EINVAL;
+        synthesized = true;
+        result = ops->fail(ctx, err);
+        break;
+    case ER_ACTION_ABORT:
+        if (logged)
+            log_request(q, 0, 0);
+        arc4random_fatal();
+    case ER_ACTION_PASS:
+    case ER_ACTION_INTERRUPTED:
+    default:
+        errno = saved;
+        result = ops->call(ctx, false, &err);
+        break;
+    }
+    /* The real function's errno, success or not, is the program's; ours only when we failed. */
+    int final_errno = synthesized ? err : errno;
+
+    if (logged) {
+        if (q->start_ns != 0 && (q->action == ER_ACTION_BLOCK || q->action == ER_ACTION_INTERRUPTED))
+            q->waited_ns = er_boottime_ns() - q->start_ns;
+        log_request(q, result, err);
+    }
+    errno = final_errno;
+    return result;
+}

@@ -1,0 +1,16 @@
+/* Where log records go. The program owns every descriptor number: it may close ours and reuse the
+ * number for its own file at any moment, so a descriptor is checked to still be ours (same device
+ * and inode) before each write, and reopened when it is not. */
+#ifndef ER_SINK_H
+#define ER_SINK_H
+
+#include <stddef.h>
+
+#include "config.h"
+
+void er_sink_setup(const struct er_settings *s) __attribute__((visibility("hidden")));
+
+/* Writes one whole record with one write(2); drops it if the destination is gone. Keeps errno. */
+void er_sink_write(const char *record, size_t len) __attribute__((visibility("hidden")));
+
+#endif

@@ -1,0 +1,1 @@
+# Tests: placeholder until the suite lands.
