@@ -1,0 +1,317 @@
+/* er-probe: asks for entropy through one entry point and prints what it got, for the integration
+ * tests to run under the preload. Built twice, plain and with _FORTIFY_SOURCE=2, so that the
+ * fortified variants (__open_2, __read_chk, __fread_chk) are exercised too.
+ *
+ * Usage: er-probe ACTION [ARG...]; every result is one line on stdout:
+ *   ok <api> ret=<n> bytes=<hex> ms=<elapsed>    or    err <api> errno=<NAME> ms=<elapsed>
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static double start;
+
+static void report(const char *api, long long ret, int err, const unsigned char *buf, size_t n)
+{
+    double ms = now_ms() - start;
+    if (ret < 0) {
+        printf("err %s errno=%s ms=%.1f\n", api, strerrorname_np(err), ms);
+    } else {
+        printf("ok %s ret=%lld bytes=", api, ret);
+        for (size_t i = 0; i < n; i++)
+            printf("%02x", buf[i]);
+        printf(" ms=%.1f\n", ms);
+    }
+    fflush(stdout);
+}
+
+static unsigned int parse_flags(const char *s)
+{
+    unsigned int f = 0;
+    if (strstr(s, "NONBLOCK"))
+        f |= GRND_NONBLOCK;
+    if (strstr(s, "RANDOM"))
+        f |= GRND_RANDOM;
+    if (strstr(s, "INSECURE"))
+        f |= GRND_INSECURE;
+    if (strstr(s, "BOGUS"))
+        f |= 0x40;
+    return f;
+}
+
+/* A path the compiler cannot see through, so that fortified builds call __open_2. */
+static int open_flags(const char *mode)
+{
+    return O_RDONLY | O_CLOEXEC | (strcmp(mode, "nonblock") == 0 ? O_NONBLOCK : 0);
+}
+
+static int do_one(const char *action, char **args, int nargs)
+{
+    unsigned char buf[256];
+    size_t n = nargs > 0 ? (size_t)strtoul(args[0], NULL, 0) : 16;
+    if (n > sizeof buf)
+        n = sizeof buf;
+    errno = 0;
+
+    if (strcmp(action, "getrandom") == 0) {
+        ssize_t r = getrandom(buf, n, nargs > 1 ? parse_flags(args[1]) : 0);
+        report("getrandom", r, errno, buf, r > 0 ? (size_t)r : 0);
+    } else if (strcmp(action, "syscall") == 0) {
+        long r = syscall(SYS_getrandom, buf, n, nargs > 1 ? parse_flags(args[1]) : 0);
+        report("syscall", r, errno, buf, r > 0 ? (size_t)r : 0);
+    } else if (strcmp(action, "syscall-getpid") == 0) {
+        long r = syscall(SYS_getpid);
+        report("syscall-getpid", r == getpid() ? 0 : -1, EINVAL, buf, 0);
+    } else if (strcmp(action, "getentropy") == 0) {
+        int r = getentropy(buf, n);
+        report("getentropy", r, errno, buf, r == 0 ? n : 0);
+    } else if (strcmp(action, "getentropy-big") == 0) {
+        static unsigned char big[300];
+        int r = getentropy(big, sizeof big);
+        report("getentropy", r, errno, big, 0);
+    } else if (strcmp(action, "arc4random") == 0) {
+        uint32_t v = arc4random();
+        report("arc4random", 0, 0, (unsigned char *)&v, sizeof v);
+    } else if (strcmp(action, "arc4random_buf") == 0) {
+        arc4random_buf(buf, n);
+        report("arc4random_buf", 0, 0, buf, n);
+    } else if (strcmp(action, "arc4random_uniform") == 0) {
+        uint32_t v = arc4random_uniform(1000);
+        report("arc4random_uniform", v < 1000 ? 0 : -1, ERANGE, (unsigned char *)&v, sizeof v);
+    } else if (strncmp(action, "dev-", 4) == 0) {
+        /* dev-<how> PATH N [nonblock]: open PATH and read N bytes through <how> */
+        const char *how = action + 4;
+        const char *path = nargs > 0 ? args[0] : "/dev/urandom";
+        n = nargs > 1 ? (size_t)strtoul(args[1], NULL, 0) : 16;
+        if (n > sizeof buf)
+            n = sizeof buf;
+        /* Hidden from the optimizer, so that fortified builds cannot prove the length safe and
+         * call __read_chk and __fread_chk as they do in real programs. */
+        volatile size_t opaque = n;
+        n = opaque;
+        const char *mode = nargs > 2 ? args[2] : "";
+        if (strcmp(how, "fread") == 0 || strcmp(how, "fgetc") == 0) {
+            FILE *f = fopen(path, "re");
+            if (!f) {
+                report("fopen", -1, errno, buf, 0);
+                return 1;
+            }
+            if (strcmp(how, "fread") == 0) {
+                size_t r = fread(buf, 1, n, f);
+                report("fread", r == n ? (long long)r : -1, ferror(f) ? errno : EIO, buf, r);
+            } else {
+                int c = fgetc(f);
+                buf[0] = (unsigned char)c;
+                report("fgetc", c == EOF ? -1 : 1, errno, buf, c == EOF ? 0 : 1);
+            }
+            fclose(f);
+            return 0;
+        }
+        int fd = strcmp(how, "openat") == 0 ? openat(AT_FDCWD, path, open_flags(mode))
+                                             : open(path, open_flags(mode));
+        if (fd < 0) {
+            report("open", -1, errno, buf, 0);
+            return 1;
+        }
+        ssize_t r;
+        if (strcmp(how, "read") == 0 || strcmp(how, "openat") == 0) {
+            r = read(fd, buf, n);
+        } else if (strcmp(how, "readv") == 0) {
+            struct iovec iov[2] = { { buf, n / 2 }, { buf + n / 2, n - n / 2 } };
+            r = readv(fd, iov, 2);
+        } else if (strcmp(how, "pread") == 0) {
+            r = pread(fd, buf, n, 0);
+        } else if (strcmp(how, "dup2") == 0) {
+            /* what coreutils dd does with if=: read through a duplicated descriptor */
+            int copy = dup2(fd, 100);
+            r = read(copy, buf, n);
+            close(copy);
+        } else if (strcmp(how, "fcntl") == 0) {
+            int copy = fcntl(fd, F_DUPFD_CLOEXEC, 50);
+            r = read(copy, buf, n);
+            close(copy);
+        } else {
+            fprintf(stderr, "er-probe: unknown device reader %s\n", how);
+            return 2;
+        }
+        report(how, r, errno, buf, r > 0 ? (size_t)r : 0);
+        close(fd);
+    } else {
+        fprintf(stderr, "er-probe: unknown action %s\n", action);
+        return 2;
+    }
+    return 0;
+}
+
+static void on_signal(int sig) { (void)sig; }
+
+/* signal restart|eintr DELAY_MS ACTION...: a handler (with or without SA_RESTART) runs during
+ * the call, from a timer. */
+static int do_signal(char **argv, int argc)
+{
+    if (argc < 3)
+        return 2;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sa.sa_flags = strcmp(argv[0], "restart") == 0 ? SA_RESTART : 0;
+    sigaction(SIGALRM, &sa, NULL);
+    timer_t t;
+    struct sigevent sev = { .sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGALRM };
+    timer_create(CLOCK_MONOTONIC, &sev, &t);
+    long ms = strtol(argv[1], NULL, 10);
+    struct itimerspec its = { { 0, 0 }, { ms / 1000, (ms % 1000) * 1000000 } };
+    timer_settime(t, 0, &its, NULL);
+    return do_one(argv[2], argv + 3, argc - 3);
+}
+
+struct thread_arg {
+    double ms;
+    ssize_t ret;
+};
+
+static void *thread_main(void *p)
+{
+    struct thread_arg *a = p;
+    unsigned char b[16];
+    a->ret = getrandom(b, sizeof b, 0);
+    a->ms = now_ms() - start;
+    return NULL;
+}
+
+/* threads N: N threads wait in getrandom at once; prints the earliest and latest return. */
+static int do_threads(int count)
+{
+    pthread_t *ids = calloc((size_t)count, sizeof *ids);
+    struct thread_arg *args = calloc((size_t)count, sizeof *args);
+    for (int i = 0; i < count; i++)
+        pthread_create(&ids[i], NULL, thread_main, &args[i]);
+    double min = 1e18, max = 0;
+    int ok = 0;
+    for (int i = 0; i < count; i++) {
+        pthread_join(ids[i], NULL);
+        ok += args[i].ret == 16;
+        min = args[i].ms < min ? args[i].ms : min;
+        max = args[i].ms > max ? args[i].ms : max;
+    }
+    printf("threads ok=%d of=%d min_ms=%.1f max_ms=%.1f\n", ok, count, min, max);
+    free(ids);
+    free(args);
+    return ok == count ? 0 : 1;
+}
+
+/* fork: a thread waits in getrandom while the main thread forks; the child asks too. */
+static int do_fork(void)
+{
+    pthread_t waiter;
+    struct thread_arg arg = { 0, 0 };
+    pthread_create(&waiter, NULL, thread_main, &arg);
+    usleep(50 * 1000);
+    pid_t pid = fork();
+    if (pid == 0) {
+        unsigned char b[8];
+        ssize_t r = getrandom(b, sizeof b, 0);
+        _exit(r == 8 ? 0 : 1);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    pthread_join(waiter, NULL);
+    printf("fork child=%s parent_thread=%s ms=%.1f\n",
+           WIFEXITED(status) && WEXITSTATUS(status) == 0 ? "ok" : "failed",
+           arg.ret == 16 ? "ok" : "failed", now_ms() - start);
+    return 0;
+}
+
+/* closeall FILE: closes every descriptor, opens FILE (taking the lowest numbers, the ones the
+ * library's log used), asks for entropy, and checks FILE still holds exactly what it wrote. */
+static int do_closeall(const char *path)
+{
+    for (int fd = 0; fd < 1024; fd++)
+        close(fd);
+    static const char mine[] = "the program's own data\n";
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0 || write(fd, mine, sizeof mine - 1) != (ssize_t)(sizeof mine - 1))
+        return 3;
+    unsigned char b[16];
+    if (getrandom(b, sizeof b, GRND_NONBLOCK) < 0 && errno != EAGAIN)
+        return 6;
+    if (getentropy(b, sizeof b) != 0)
+        return 7;
+    int dev = open("/dev/urandom", O_RDONLY);
+    if (read(dev, b, sizeof b) != (ssize_t)sizeof b)
+        return 4;
+    close(dev);
+    char back[256];
+    ssize_t got = pread(fd, back, sizeof back, 0);
+    close(fd);
+    /* stdout is gone: the verdict is the exit status */
+    return got == (ssize_t)(sizeof mine - 1) && memcmp(back, mine, sizeof mine - 1) == 0 ? 0 : 5;
+}
+
+/* errno ACTION...: errno set to a sentinel before the call must be unchanged after a success. */
+static int do_errno(char **argv, int argc)
+{
+    unsigned char b[16];
+    errno = 4242;
+    int ok = 1;
+    if (strcmp(argv[0], "getrandom") == 0)
+        ok = getrandom(b, sizeof b, 0) == (ssize_t)sizeof b;
+    else if (strcmp(argv[0], "getentropy") == 0)
+        ok = getentropy(b, sizeof b) == 0;
+    else if (strcmp(argv[0], "read") == 0) {
+        int fd = open("/dev/urandom", O_RDONLY);
+        errno = 4242;
+        ok = read(fd, b, sizeof b) == (ssize_t)sizeof b;
+        int saved = errno;
+        close(fd);
+        errno = saved;
+    } else if (strcmp(argv[0], "open") == 0) {
+        int fd = open("/dev/random", O_RDONLY);
+        ok = fd >= 0;
+        int saved = errno;
+        close(fd);
+        errno = saved;
+    }
+    (void)argc;
+    printf("errno %s ok=%d errno=%d\n", argv[0], ok, errno);
+    return ok && errno == 4242 ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    start = now_ms();
+    if (argc < 2) {
+        fprintf(stderr, "usage: er-probe ACTION [ARG...]\n");
+        return 2;
+    }
+    if (strcmp(argv[1], "signal") == 0)
+        return do_signal(argv + 2, argc - 2);
+    if (strcmp(argv[1], "threads") == 0)
+        return do_threads(argc > 2 ? atoi(argv[2]) : 8);
+    if (strcmp(argv[1], "fork") == 0)
+        return do_fork();
+    if (strcmp(argv[1], "closeall") == 0 && argc > 2)
+        return do_closeall(argv[2]);
+    if (strcmp(argv[1], "errno") == 0 && argc > 2)
+        return do_errno(argv + 2, argc - 2);
+    return do_one(argv[1], argv + 2, argc - 2);
+}

@@ -1,0 +1,161 @@
+/* What the user configures and what the log tells: bad values, deterministic weak bytes, the
+ * JSON record of a request, the readable line on stderr, post-init logging. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "runner.h"
+
+TestSuite(config_and_log, .timeout = 60);
+
+static void read_file(const char *path, char *buf, size_t cap)
+{
+    buf[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    size_t got = fread(buf, 1, cap - 1, f);
+    buf[got] = '\0';
+    fclose(f);
+}
+
+Test(config_and_log, a_bad_value_is_named_and_the_process_runs_as_passthrough)
+{
+    const char *env[] = { "EARLYRANDOM_POLICY=blok", NULL };
+    const char *argv[] = { er_probe_plain, "getrandom", "16", NULL };
+    struct run_result r;
+    run_program(&r, argv, env, true, 5000);
+    cr_expect(strstr(r.err, "EARLYRANDOM_POLICY='blok' is not valid; accepted: block, fallback, eagain, passthrough") != NULL,
+              "stderr: %s", r.err);
+    cr_expect(count_lines_with(r.err, "is not valid") == 1, "one line per bad value: %s", r.err);
+    cr_expect(strncmp(r.out, "ok getrandom", 12) == 0 && field_ms(r.out) < 100,
+              "passthrough: no wait although never initialized: %s", r.out);
+}
+
+Test(config_and_log, every_bad_variable_is_reported)
+{
+    const char *env[] = { "EARLYRANDOM_INIT_AFTER=soon", "EARLYRANDOM_EPOCH=yesterday",
+                          "EARLYRANDOM_WEAK=deterministic:x", "EARLYRANDOM_LOG_ALL=yes",
+                          "EARLYRANDOM_HANG_TIMEOUT=-1s", "EARLYRANDOM_READY_FILE=", NULL };
+    const char *argv[] = { er_probe_plain, "getrandom", "16", NULL };
+    struct run_result r;
+    run_program(&r, argv, env, true, 5000);
+    static const char *const names[] = { "EARLYRANDOM_INIT_AFTER='soon'", "EARLYRANDOM_EPOCH='yesterday'",
+                                         "EARLYRANDOM_WEAK='deterministic:x'", "EARLYRANDOM_LOG_ALL='yes'",
+                                         "EARLYRANDOM_HANG_TIMEOUT='-1s'", "EARLYRANDOM_READY_FILE=''" };
+    for (size_t i = 0; i < 6; i++)
+        cr_expect(strstr(r.err, names[i]) != NULL, "expected %s named in: %s", names[i], r.err);
+    cr_expect(r.exit_code == 0 && field_ms(r.out) < 100, "the program is not broken: %s", r.out);
+}
+
+Test(config_and_log, deterministic_weak_bytes_repeat_across_runs_and_follow_the_seed)
+{
+    const char *argv[] = { er_probe_plain, "getrandom", "16", NULL };
+    const char *seed42[] = { "EARLYRANDOM_POLICY=fallback", "EARLYRANDOM_WEAK=deterministic:42", "EARLYRANDOM_LOG=none", NULL };
+    const char *seed43[] = { "EARLYRANDOM_POLICY=fallback", "EARLYRANDOM_WEAK=deterministic:43", "EARLYRANDOM_LOG=none", NULL };
+    const char *real[] = { "EARLYRANDOM_POLICY=fallback", "EARLYRANDOM_LOG=none", NULL };
+    struct run_result a, b, c, d, e;
+    run_program(&a, argv, seed42, true, 5000);
+    run_program(&b, argv, seed42, true, 5000);
+    run_program(&c, argv, seed43, true, 5000);
+    run_program(&d, argv, real, true, 5000);
+    run_program(&e, argv, real, true, 5000);
+    char ba[64] = "", bb[64] = "", bc[64] = "", bd[64] = "", be[64] = "";
+    sscanf(strstr(a.out, "bytes=") ?: "", "bytes=%63s", ba);
+    sscanf(strstr(b.out, "bytes=") ?: "", "bytes=%63s", bb);
+    sscanf(strstr(c.out, "bytes=") ?: "", "bytes=%63s", bc);
+    sscanf(strstr(d.out, "bytes=") ?: "", "bytes=%63s", bd);
+    sscanf(strstr(e.out, "bytes=") ?: "", "bytes=%63s", be);
+    cr_expect(strlen(ba) == 32, "got: %s", a.out);
+    cr_expect_str_eq(ba, bb, "same seed, same bytes");
+    cr_expect_str_neq(ba, bc, "another seed, other bytes");
+    cr_expect_str_neq(bd, be, "real weak bytes differ between runs");
+}
+
+Test(config_and_log, a_request_record_carries_every_field)
+{
+    static char log_path[512], log_var[600];
+    snprintf(log_path, sizeof log_path, "%s", temp_path("fields.jsonl"));
+    unlink(log_path);
+    snprintf(log_var, sizeof log_var, "EARLYRANDOM_LOG=%s", log_path);
+    const char *env[] = { "EARLYRANDOM_INIT_AFTER=200ms", log_var, NULL };
+    const char *argv[] = { er_probe_plain, "getrandom", "16", NULL };
+    struct run_result r;
+    run_program(&r, argv, env, true, 5000);
+    char log[8192];
+    read_file(log_path, log, sizeof log);
+    cr_expect(count_lines_with(log, "\"event\":\"request\"") == 1, "log: %s", log);
+    static const char *const fields[] = {
+        "{\"time\":\"20", "\"event\":\"request\"", "\"pid\":", "\"tid\":", "\"exe\":\"" ER_PROBE_PLAIN "\"",
+        "\"api\":\"getrandom\"", "\"bytes\":16", "\"flags\":\"0\"", "\"policy\":\"block\"",
+        "\"pool\":\"uninitialized\"", "\"action\":\"block\"", "\"waited_ms\":", "\"result\":16",
+        "\"caller\":\"" ER_PROBE_PLAIN "\"",
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        cr_expect(strstr(log, fields[i]) != NULL, "expected %s in: %s", fields[i], log);
+    cr_expect(strstr(log, "\"errno\"") == NULL, "no errno on success: %s", log);
+    const char *w = strstr(log, "\"waited_ms\":");
+    double waited = w ? strtod(w + 12, NULL) : -1;
+    cr_expect(waited >= 150 && waited < 600, "waited_ms %.3f for a 200 ms init", waited);
+}
+
+Test(config_and_log, stderr_gets_one_readable_line_per_request)
+{
+    const char *env[] = { "EARLYRANDOM_POLICY=eagain", NULL };
+    const char *argv[] = { er_probe_plain, "getrandom", "16", NULL };
+    struct run_result r;
+    run_program(&r, argv, env, true, 5000);
+    cr_expect(count_lines_with(r.err, "earlyrandom: er-probe[") == 1, "stderr: %s", r.err);
+    cr_expect(strstr(r.err, "getrandom(16 bytes, 0) pool uninitialized, eagain: failed at once with EAGAIN") != NULL,
+              "stderr: %s", r.err);
+}
+
+Test(config_and_log, after_init_nothing_is_logged_unless_asked)
+{
+    const char *quiet[] = { "EARLYRANDOM_INIT_AFTER=0", NULL };
+    const char *all[] = { "EARLYRANDOM_INIT_AFTER=0", "EARLYRANDOM_LOG_ALL=1", NULL };
+    const char *argv[] = { er_probe_plain, "getrandom", "16", NULL };
+    struct run_result r;
+    run_program(&r, argv, quiet, true, 5000);
+    cr_expect(r.err[0] == '\0', "nothing after init: %s", r.err);
+    run_program(&r, argv, all, true, 5000);
+    cr_expect(strstr(r.err, "pool initialized, block: passed to the kernel") != NULL, "LOG_ALL: %s", r.err);
+}
+
+Test(config_and_log, a_shared_epoch_puts_a_process_tree_on_one_boot)
+{
+    /* The init moment is 1.2 s after an epoch taken now; a probe started 0.6 s later waits only
+     * the remaining ~0.6 s, as it would on a real machine booting once. */
+    struct timespec ts;
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    static char epoch[64];
+    snprintf(epoch, sizeof epoch, "EARLYRANDOM_EPOCH=%lld", (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec);
+    const char *env[] = { epoch, "EARLYRANDOM_INIT_AFTER=1200ms", "EARLYRANDOM_LOG=none", NULL };
+    usleep(600 * 1000);
+    const char *argv[] = { er_probe_plain, "getrandom", "16", NULL };
+    struct run_result r;
+    run_program(&r, argv, env, true, 5000);
+    double ms = field_ms(r.out);
+    cr_expect(ms >= 500 && ms < 800, "waited %.1f ms, expected the remaining ~600", ms);
+}
+
+Test(config_and_log, epoch_boot_counts_from_the_machine_boot)
+{
+    /* This machine booted long ago: a pool initialized 1 s after boot is ready. */
+    const char *env[] = { "EARLYRANDOM_EPOCH=boot", "EARLYRANDOM_INIT_AFTER=1s", NULL };
+    const char *argv[] = { er_probe_plain, "getrandom", "16", NULL };
+    struct run_result r;
+    run_program(&r, argv, env, true, 5000);
+    cr_expect(field_ms(r.out) < 100 && r.err[0] == '\0', "got: %s %s", r.out, r.err);
+}
+
+Test(config_and_log, syscall_forwards_other_numbers_unchanged)
+{
+    const char *argv[] = { er_probe_plain, "syscall-getpid", NULL };
+    struct run_result r;
+    run_program(&r, argv, NULL, true, 5000);
+    cr_expect(strncmp(r.out, "ok syscall-getpid", 17) == 0, "got: %s", r.out);
+}

@@ -1,0 +1,192 @@
+/* Every entry point under every policy, in the plain and the fortified helper: what the program
+ * gets, how long it waits, and what the log says. The expectations are the table of the library
+ * man page, written out independently of src/core/policy.c. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runner.h"
+
+enum kind { BLOCKING, ARC4, NONBLOCKING, INSECURE, INVALID };
+
+struct probe_case {
+    const char *args[5];
+    enum kind kind;
+};
+
+static const struct probe_case cases[] = {
+    { { "getrandom", "16" }, BLOCKING },
+    { { "getrandom", "16", "RANDOM" }, BLOCKING },
+    { { "getrandom", "16", "NONBLOCK" }, NONBLOCKING },
+    { { "getrandom", "16", "RANDOM|NONBLOCK" }, NONBLOCKING },
+    { { "getrandom", "16", "INSECURE" }, INSECURE },
+    { { "getrandom", "16", "INSECURE|NONBLOCK" }, INSECURE },
+    { { "getrandom", "16", "INSECURE|RANDOM" }, INVALID },
+    { { "getrandom", "16", "BOGUS" }, INVALID },
+    { { "syscall", "16" }, BLOCKING },
+    { { "syscall", "16", "NONBLOCK" }, NONBLOCKING },
+    { { "getentropy", "16" }, BLOCKING },
+    { { "arc4random" }, ARC4 },
+    { { "arc4random_buf", "8" }, ARC4 },
+    { { "arc4random_uniform" }, ARC4 },
+    { { "dev-read", "/dev/random", "8" }, BLOCKING },
+    { { "dev-read", "/dev/random", "8", "nonblock" }, NONBLOCKING },
+    { { "dev-read", "/dev/urandom", "8" }, INSECURE },
+    { { "dev-readv", "/dev/random", "8" }, BLOCKING },
+    { { "dev-pread", "/dev/random", "8" }, BLOCKING },
+    { { "dev-fread", "/dev/random", "8" }, BLOCKING },
+    { { "dev-fread", "/dev/urandom", "8" }, INSECURE },
+    { { "dev-fgetc", "/dev/random" }, BLOCKING },
+    { { "dev-dup2", "/dev/./random", "8" }, BLOCKING },
+    { { "dev-fcntl", "/dev/random", "8" }, BLOCKING },
+    { { "dev-openat", "/dev/random", "8" }, BLOCKING },
+};
+
+enum outcome { WAITS, AT_ONCE, FAILS_EAGAIN, FAILS_EINVAL, ABORTS };
+
+static enum outcome expected(enum kind k, const char *policy)
+{
+    if (strcmp(policy, "passthrough") == 0)
+        return k == INVALID ? FAILS_EINVAL : AT_ONCE;
+    switch (k) {
+    case INVALID:
+        return FAILS_EINVAL;
+    case INSECURE:
+        return AT_ONCE;
+    case NONBLOCKING:
+        return FAILS_EAGAIN;
+    case BLOCKING:
+    case ARC4:
+        if (strcmp(policy, "block") == 0)
+            return WAITS;
+        if (strcmp(policy, "fallback") == 0)
+            return AT_ONCE;
+        return k == ARC4 ? ABORTS : FAILS_EAGAIN;
+    }
+    return AT_ONCE;
+}
+
+static const char *expected_action(enum outcome o, enum kind k, const char *policy)
+{
+    if (strcmp(policy, "passthrough") == 0)
+        return "pass";
+    switch (o) {
+    case WAITS:
+        return "block";
+    case AT_ONCE:
+        return "weak";
+    case FAILS_EAGAIN:
+        return "eagain";
+    case FAILS_EINVAL:
+        return "einval";
+    case ABORTS:
+        return "abort";
+    }
+    (void)k;
+    return "?";
+}
+
+#define INIT_MS 400
+
+static void check_case(const char *probe, const struct probe_case *c, const char *policy)
+{
+    char policy_var[64], log_var[512], label[256];
+    snprintf(policy_var, sizeof policy_var, "EARLYRANDOM_POLICY=%s", policy);
+    char log_name[128];
+    snprintf(log_name, sizeof log_name, "entry-%d-%s-%s.jsonl", getpid(), policy, c->args[0]);
+    snprintf(log_var, sizeof log_var, "EARLYRANDOM_LOG=%s", temp_path(log_name));
+    const char *log_path = temp_path(log_name);
+    unlink(log_path);
+    snprintf(label, sizeof label, "%s %s %s %s %s under %s", probe, c->args[0],
+             c->args[1] ? c->args[1] : "", c->args[2] ? c->args[2] : "",
+             c->args[3] ? c->args[3] : "", policy);
+
+    const char *argv[7] = { probe };
+    for (int i = 0; i < 5 && c->args[i]; i++)
+        argv[i + 1] = c->args[i];
+    const char *env[] = { policy_var, "EARLYRANDOM_INIT_AFTER=400ms", log_var, NULL };
+    struct run_result r;
+    run_program(&r, argv, env, true, 10000);
+
+    enum outcome o = expected(c->kind, policy);
+    double ms = field_ms(r.out);
+    switch (o) {
+    case WAITS:
+        cr_expect(strncmp(r.out, "ok ", 3) == 0, "%s: should succeed, got: %s %s", label, r.out, r.err);
+        cr_expect(ms >= INIT_MS - 60 && ms < INIT_MS + 1500, "%s: should wait ~%d ms, waited %.1f", label, INIT_MS, ms);
+        break;
+    case AT_ONCE:
+        cr_expect(strncmp(r.out, "ok ", 3) == 0, "%s: should succeed, got: %s %s", label, r.out, r.err);
+        cr_expect(ms >= 0 && ms < 250, "%s: should not wait, took %.1f ms", label, ms);
+        break;
+    case FAILS_EAGAIN:
+        cr_expect(strstr(r.out, "errno=EAGAIN") != NULL, "%s: should fail with EAGAIN, got: %s", label, r.out);
+        cr_expect(ms >= 0 && ms < 250, "%s: should fail at once, took %.1f ms", label, ms);
+        break;
+    case FAILS_EINVAL:
+        cr_expect(strstr(r.out, "errno=EINVAL") != NULL, "%s: should fail with EINVAL, got: %s", label, r.out);
+        break;
+    case ABORTS:
+        cr_expect(r.signal == SIGABRT, "%s: should abort, ended with exit %d signal %d", label, r.exit_code, r.signal);
+        cr_expect(strstr(r.err, "Fatal glibc error: cannot get entropy for arc4random") != NULL,
+                  "%s: glibc's message expected on stderr, got: %s", label, r.err);
+        break;
+    }
+
+    FILE *f = fopen(log_path, "r");
+    char log[16384] = "";
+    if (f) {
+        size_t got = fread(log, 1, sizeof log - 1, f);
+        log[got] = '\0';
+        fclose(f);
+    }
+    char needle[64];
+    snprintf(needle, sizeof needle, "\"action\":\"%s\"", expected_action(o, c->kind, policy));
+    cr_expect(strstr(log, needle) != NULL, "%s: the log should record %s; log: %s", label, needle, log);
+    cr_expect(strstr(log, "\"pool\":\"uninitialized\"") != NULL, "%s: the log should say the pool was uninitialized; log: %s", label, log);
+}
+
+static void check_policy(const char *probe, const char *policy)
+{
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        check_case(probe, &cases[i], policy);
+}
+
+TestSuite(entrypoints, .timeout = 120);
+
+Test(entrypoints, block_plain) { check_policy(er_probe_plain, "block"); }
+Test(entrypoints, block_fortified) { check_policy(er_probe_fortified, "block"); }
+Test(entrypoints, fallback_plain) { check_policy(er_probe_plain, "fallback"); }
+Test(entrypoints, fallback_fortified) { check_policy(er_probe_fortified, "fallback"); }
+Test(entrypoints, eagain_plain) { check_policy(er_probe_plain, "eagain"); }
+Test(entrypoints, eagain_fortified) { check_policy(er_probe_fortified, "eagain"); }
+Test(entrypoints, passthrough_plain) { check_policy(er_probe_plain, "passthrough"); }
+Test(entrypoints, passthrough_fortified) { check_policy(er_probe_fortified, "passthrough"); }
+
+/* The fortified build really goes through the _chk and _2 variants, and the log names them. */
+Test(entrypoints, fortified_variants_are_the_ones_logged)
+{
+    const char *log_path = temp_path("fortified.jsonl");
+    char log_var[512];
+    snprintf(log_var, sizeof log_var, "EARLYRANDOM_LOG=%s", log_path);
+    const char *env[] = { "EARLYRANDOM_INIT_AFTER=0", "EARLYRANDOM_LOG_ALL=1", log_var, NULL };
+    static const char *const readers[] = { "dev-read", "dev-pread", "dev-fread" };
+    for (size_t i = 0; i < 3; i++) {
+        const char *argv[] = { er_probe_fortified, readers[i], "/dev/urandom", "8", NULL };
+        struct run_result r;
+        run_program(&r, argv, env, true, 5000);
+        cr_expect(strncmp(r.out, "ok ", 3) == 0, "%s: %s", readers[i], r.out);
+    }
+    FILE *f = fopen(log_path, "r");
+    cr_assert(f != NULL, "no log at %s", log_path);
+    char log[16384];
+    size_t got = fread(log, 1, sizeof log - 1, f);
+    log[got] = '\0';
+    fclose(f);
+    static const char *const apis[] = { "\"api\":\"__open_2\"", "\"api\":\"__read_chk\"",
+                                        "\"api\":\"__pread_chk\"", "\"api\":\"__fread_chk\"" };
+    for (size_t i = 0; i < 4; i++)
+        cr_expect(strstr(log, apis[i]) != NULL, "expected %s in the log: %s", apis[i], log);
+}

@@ -1,0 +1,112 @@
+/* Real programs under the preload: what PEP 524 is about, seen from outside. A program that is
+ * not installed fails the test with its name: the suite installs them (see .ci/run). */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "runner.h"
+
+TestSuite(programs, .timeout = 90);
+
+static void require(const char *program)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", program);
+    cr_assert(system(cmd) == 0, "%s is not installed: the suite needs it (apt-get install it)", program);
+}
+
+Test(programs, python3_starts_without_waiting_under_block)
+{
+    require("python3");
+    const char *env[] = { "EARLYRANDOM_LOG=none", NULL };
+    const char *argv[] = { "python3", "-c", "print('started')", NULL };
+    struct run_result r;
+    run_program(&r, argv, env, true, 10000);
+    cr_expect(!r.timed_out && strstr(r.out, "started") != NULL,
+              "python3 startup must not wait for a pool that never initializes (PEP 524): %s %s", r.out, r.err);
+}
+
+Test(programs, python3_os_urandom_waits_for_init)
+{
+    require("python3");
+    const char *env[] = { "EARLYRANDOM_INIT_AFTER=700ms", NULL };
+    const char *argv[] = { "python3", "-c",
+                           "import os, time; t=time.monotonic(); os.urandom(16); print('waited %.0f' % ((time.monotonic()-t)*1000))", NULL };
+    struct run_result r;
+    run_program(&r, argv, env, true, 10000);
+    int waited = -1;
+    const char *p = strstr(r.out, "waited ");
+    if (p)
+        sscanf(p, "waited %d", &waited);
+    cr_expect(waited >= 450 && waited < 1500, "os.urandom waited %d ms: %s %s", waited, r.out, r.err);
+    cr_expect(strstr(r.err, "getrandom(16 bytes, 0) pool uninitialized, block: waited") != NULL, "log: %s", r.err);
+    cr_expect(strstr(r.err, "getrandom(24 bytes, GRND_NONBLOCK)") != NULL,
+              "the hash secret is read without blocking: %s", r.err);
+}
+
+Test(programs, python3_under_eagain_gets_BlockingIOError)
+{
+    require("python3");
+    const char *env[] = { "EARLYRANDOM_POLICY=eagain", "EARLYRANDOM_LOG=none", NULL };
+    const char *argv[] = { "python3", "-c", "import os; os.urandom(16)", NULL };
+    struct run_result r;
+    run_program(&r, argv, env, true, 10000);
+    cr_expect(r.exit_code == 1 && strstr(r.err, "BlockingIOError") != NULL, "exit %d: %s", r.exit_code, r.err);
+}
+
+Test(programs, node_waits_at_startup)
+{
+    require("node");
+    const char *env[] = { "EARLYRANDOM_INIT_AFTER=1s", NULL };
+    const char *argv[] = { "node", "-e", "1", NULL };
+    struct run_result r;
+    run_program(&r, argv, env, true, 20000);
+    cr_expect(r.exit_code == 0 && r.wall_ms >= 950, "node -e 1 took %.0f ms (exit %d): %s", r.wall_ms, r.exit_code, r.err);
+    cr_expect(strstr(r.err, "getentropy(48 bytes) pool uninitialized, block: waited") != NULL,
+              "OpenSSL's seeding through getentropy: %s", r.err);
+}
+
+Test(programs, node_hangs_when_the_pool_never_initializes)
+{
+    require("node");
+    const char *env[] = { "EARLYRANDOM_LOG=none", NULL };
+    const char *argv[] = { "node", "-e", "console.log('started')", NULL };
+    struct run_result r;
+    run_program(&r, argv, env, true, 2500);
+    cr_expect(r.timed_out && strstr(r.out, "started") == NULL, "node should hang at startup: %s", r.out);
+}
+
+Test(programs, openssl_rand_waits_then_prints)
+{
+    require("openssl");
+    const char *env[] = { "EARLYRANDOM_INIT_AFTER=500ms", NULL };
+    const char *argv[] = { "openssl", "rand", "-hex", "16", NULL };
+    struct run_result r;
+    run_program(&r, argv, env, true, 10000);
+    cr_expect(r.exit_code == 0 && strlen(r.out) == 33, "output: %s", r.out);
+    cr_expect(r.wall_ms >= 480, "openssl rand took %.0f ms", r.wall_ms);
+    cr_expect(strstr(r.err, "libcrypto") != NULL, "the log names libcrypto as the caller: %s", r.err);
+}
+
+Test(programs, dd_reads_urandom_through_a_duplicated_descriptor)
+{
+    require("dd");
+    static char log_path[512], log_var[600];
+    snprintf(log_path, sizeof log_path, "%s", temp_path("dd.jsonl"));
+    unlink(log_path);
+    snprintf(log_var, sizeof log_var, "EARLYRANDOM_LOG=%s", log_path);
+    const char *env[] = { log_var, NULL };
+    const char *argv[] = { "dd", "if=/dev/urandom", "bs=16", "count=1", "status=none", "of=/dev/null", NULL };
+    struct run_result r;
+    run_program(&r, argv, env, true, 10000);
+    cr_expect(r.exit_code == 0, "dd failed: %s", r.err);
+    FILE *f = fopen(log_path, "r");
+    cr_assert(f != NULL, "no log");
+    char log[8192];
+    size_t got = fread(log, 1, sizeof log - 1, f);
+    log[got] = '\0';
+    fclose(f);
+    cr_expect(strstr(log, "\"api\":\"read\",\"device\":\"/dev/urandom\",\"bytes\":16") != NULL, "log: %s", log);
+}
