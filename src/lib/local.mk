@@ -15,6 +15,7 @@ src_lib_libearlyrandom_la_SOURCES = \
 	src/lib/hooks/getentropy.c \
 	src/lib/hooks/getrandom.c \
 	src/lib/hooks/open.c \
+	src/lib/hooks/poll.c \
 	src/lib/hooks/read.c \
 	src/lib/hooks/stdio.c
 src_lib_libearlyrandom_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/lib

@@ -70,6 +70,13 @@ static void close_timer(void *fdp)
     __close(*(int *)fdp);
 }
 
+int64_t er_pool_next_change_ns(void)
+{
+    if (ready_file != NULL)
+        return min_deadline(init_at_ns, er_boottime_ns() + ER_READY_FILE_POLL_NS);
+    return init_at_ns;
+}
+
 /* Without a timerfd (the program is at its descriptor limit) the wait still sleeps, in short
  * clock_nanosleep steps; it cannot tell SA_RESTART apart there, so it keeps waiting. */
 static int wait_without_timer(int64_t start_ns, int64_t hang_at, er_hang_fn on_hang, void *ctx)

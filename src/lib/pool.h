@@ -19,6 +19,10 @@ void er_pool_setup(const struct er_settings *s, int64_t load_ns) __attribute__((
 /* True once the init moment has passed or the ready file exists; stays true afterwards. */
 bool er_pool_initialized(void) __attribute__((visibility("hidden")));
 
+/* The next CLOCK_BOOTTIME moment at which the pool may become initialized: the init moment, or
+ * the next look at the ready file; ER_DURATION_NEVER when nothing can change it. */
+int64_t er_pool_next_change_ns(void) __attribute__((visibility("hidden")));
+
 /* Called once, from the waiting thread, when a wait has lasted the hang timeout. */
 typedef void (*er_hang_fn)(void *ctx, int64_t waited_ns);
 

@@ -33,6 +33,8 @@
     X(readv, ssize_t, (int, const struct iovec *, int), NULL)                                      \
     X(pread, ssize_t, (int, void *, size_t, off_t), __pread64)                                          \
     X(pread64, ssize_t, (int, void *, size_t, off64_t), __pread64)                                      \
+    X(__pread_chk, ssize_t, (int, void *, size_t, off_t, size_t), NULL)                            \
+    X(__pread64_chk, ssize_t, (int, void *, size_t, off64_t, size_t), NULL)                        \
     X(fread, size_t, (void *, size_t, size_t, FILE *), NULL)                                       \
     X(fread_unlocked, size_t, (void *, size_t, size_t, FILE *), NULL)                              \
     X(__fread_chk, size_t, (void *, size_t, size_t, size_t, FILE *), NULL)                         \

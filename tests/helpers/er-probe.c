@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
@@ -145,6 +146,14 @@ static int do_one(const char *action, char **args, int nargs)
             int copy = dup2(fd, 100);
             r = read(copy, buf, n);
             close(copy);
+        } else if (strcmp(how, "poll") == 0) {
+            /* dev-poll PATH TIMEOUT_MS: is the device readable within the timeout? */
+            struct pollfd p = { fd, POLLIN, 0 };
+            int ready = poll(&p, 1, nargs > 1 ? atoi(args[1]) : 0);
+            printf("poll ret=%d revents=%s%s ms=%.1f\n", ready, p.revents & POLLIN ? "IN" : "",
+                   p.revents & POLLOUT ? "OUT" : "", now_ms() - start);
+            close(fd);
+            return 0;
         } else if (strcmp(how, "fcntl") == 0) {
             int copy = fcntl(fd, F_DUPFD_CLOEXEC, 50);
             r = read(copy, buf, n);

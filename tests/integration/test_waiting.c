@@ -202,3 +202,25 @@ Test(waiting, the_hang_timeout_writes_a_hang_record_with_a_backtrace_and_keeps_w
     cr_expect(strstr(log, "er-probe") != NULL, "the backtrace reaches the program: %s", log);
     cr_expect(count_lines_with(log, "\"event\":\"request\"") == 1, "then the request itself: %s", log);
 }
+
+Test(waiting, dev_random_becomes_readable_for_poll_at_the_init_moment)
+{
+    const char *env[] = { "EARLYRANDOM_INIT_AFTER=300ms", "EARLYRANDOM_LOG=none", NULL };
+    const char *argv[] = { er_probe_plain, "dev-poll", "/dev/random", "3000", NULL };
+    struct run_result r;
+    run_program(&r, argv, env, true, 5000);
+    cr_expect(strstr(r.out, "poll ret=1 revents=IN") != NULL, "got: %s", r.out);
+    double ms = field_ms(r.out);
+    cr_expect(ms >= 290 && ms < 600, "readable after %.1f ms, init at 300", ms);
+}
+
+Test(waiting, dev_random_is_not_readable_for_poll_before_init)
+{
+    const char *env[] = { "EARLYRANDOM_LOG=none", NULL };
+    const char *argv[] = { er_probe_plain, "dev-poll", "/dev/random", "200", NULL };
+    struct run_result r;
+    run_program(&r, argv, env, true, 5000);
+    cr_expect(strstr(r.out, "poll ret=0 revents= ") != NULL, "got: %s", r.out);
+    double ms = field_ms(r.out);
+    cr_expect(ms >= 195 && ms < 500, "timed out after %.1f ms, timeout 200", ms);
+}

@@ -13,8 +13,10 @@
 
 /* Declared by glibc's headers only for fortified builds. */
 ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen);
+ssize_t __pread_chk(int fd, void *buf, size_t len, off_t offset, size_t buflen);
+ssize_t __pread64_chk(int fd, void *buf, size_t len, off64_t offset, size_t buflen);
 
-enum read_api { READ_PLAIN, READ_CHK, READ_V, READ_P, READ_P64 };
+enum read_api { READ_PLAIN, READ_CHK, READ_V, READ_P, READ_P64, READ_P_CHK, READ_P64_CHK };
 
 struct read_call {
     enum read_api api;
@@ -56,6 +58,18 @@ static ssize_t real_read_call(const struct read_call *c)
         return er_real_pread()(c->fd, c->buf, c->len, (off_t)c->offset);
     case READ_P64:
         return er_real_pread64()(c->fd, c->buf, c->len, c->offset);
+    case READ_P_CHK: {
+        er___pread_chk_fn next = er_real___pread_chk();
+        if (next)
+            return next(c->fd, c->buf, c->len, (off_t)c->offset, c->buflen);
+        return er_real_pread()(c->fd, c->buf, c->len, (off_t)c->offset);
+    }
+    case READ_P64_CHK: {
+        er___pread64_chk_fn next = er_real___pread64_chk();
+        if (next)
+            return next(c->fd, c->buf, c->len, c->offset, c->buflen);
+        return er_real_pread64()(c->fd, c->buf, c->len, c->offset);
+    }
     }
     errno = ENOSYS;
     return -1;
@@ -149,4 +163,22 @@ ER_EXPORT ssize_t pread64(int fd, void *buf, size_t len, off64_t offset)
         return er_real_pread64()(fd, buf, len, offset);
     struct read_call c = { .api = READ_P64, .fd = fd, .buf = buf, .len = len, .offset = offset };
     return handle_read("pread64", &c, __builtin_return_address(0));
+}
+
+ER_EXPORT ssize_t __pread_chk(int fd, void *buf, size_t len, off_t offset, size_t buflen)
+{
+    struct read_call c = { .api = READ_P_CHK, .fd = fd, .buf = buf, .len = len,
+                           .buflen = buflen, .offset = offset };
+    if (er_fast() || len > buflen)
+        return real_read_call(&c);
+    return handle_read("__pread_chk", &c, __builtin_return_address(0));
+}
+
+ER_EXPORT ssize_t __pread64_chk(int fd, void *buf, size_t len, off64_t offset, size_t buflen)
+{
+    struct read_call c = { .api = READ_P64_CHK, .fd = fd, .buf = buf, .len = len,
+                           .buflen = buflen, .offset = offset };
+    if (er_fast() || len > buflen)
+        return real_read_call(&c);
+    return handle_read("__pread64_chk", &c, __builtin_return_address(0));
 }
