@@ -1,5 +1,6 @@
-# The test suite: unit tests of the pure modules, helper programs run under the preload, and
-# integration tests with real programs.
+# The test suite: unit tests of the pure modules, helper programs run under the preload,
+# integration tests with real programs, and hardening tests.
 include tests/unit/local.mk
 include tests/fuzz/local.mk
 include tests/integration/local.mk
+include tests/hardening/local.mk

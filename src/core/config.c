@@ -2,7 +2,9 @@
 
 #include <string.h>
 
+#include "conffile.h"
 #include "duration.h"
+#include "strbuf.h"
 
 void er_settings_default(struct er_settings *s)
 {
@@ -131,6 +133,14 @@ bool er_parse_log(const char *text, enum er_log_kind *kind, char *path, size_t p
         *kind = ER_LOG_NONE;
         return true;
     }
+    if (strcmp(text, "kmsg") == 0) {
+        *kind = ER_LOG_KMSG;
+        return true;
+    }
+    if (strcmp(text, "syslog") == 0) {
+        *kind = ER_LOG_SYSLOG;
+        return true;
+    }
     size_t n = strlen(text);
     if (n == 0 || n >= path_len)
         return false;
@@ -158,73 +168,56 @@ static bool parse_ready_file(const char *text, struct er_settings *s)
     return true;
 }
 
-/* Appends to a bounded buffer; never overflows, always terminates. */
-struct er_strbuf {
-    char *buf;
-    size_t len, cap;
-};
-
-static void sb_put(struct er_strbuf *sb, const char *s, size_t n)
+/* Where a value came from, for the error message: the variable, or the file and its line. */
+static void report_bad(struct er_strbuf *sb, const char *name, const struct er_conffile *cf,
+                       int line, const char *value, const char *accepted)
 {
-    if (sb->cap == 0)
-        return;
-    size_t room = sb->cap - 1 - sb->len;
-    if (n > room)
-        n = room;
-    memcpy(sb->buf + sb->len, s, n);
-    sb->len += n;
-    sb->buf[sb->len] = '\0';
-}
-
-static void sb_puts(struct er_strbuf *sb, const char *s) { sb_put(sb, s, strlen(s)); }
-
-/* Quotes a value for an error message: printable ASCII as is, everything else as \xNN, long
- * values shortened, so that a hostile or binary value yields one readable line. */
-static void sb_put_value(struct er_strbuf *sb, const char *v)
-{
-    static const char hex[] = "0123456789abcdef";
-    size_t shown = 0;
-    sb_puts(sb, "'");
-    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
-        if (shown++ == 64) {
-            sb_puts(sb, "...");
-            break;
+    er_sb_puts(sb, "earlyrandom: ");
+    if (line > 0) {
+        er_sb_puts(sb, cf->path);
+        er_sb_puts(sb, ":");
+        er_sb_put_uint(sb, (unsigned long)line);
+        er_sb_puts(sb, ": ");
+        /* the file's name for the setting: the variable's, lower case, without the prefix */
+        for (const char *p = name + sizeof "EARLYRANDOM_" - 1; *p; p++) {
+            char c = (char)(*p >= 'A' && *p <= 'Z' ? *p - 'A' + 'a' : *p);
+            er_sb_put(sb, &c, 1);
         }
-        if (*p >= 0x20 && *p < 0x7f && *p != '\\' && *p != '\'') {
-            sb_put(sb, (const char *)p, 1);
-        } else {
-            char esc[4] = { '\\', 'x', hex[*p >> 4], hex[*p & 15] };
-            sb_put(sb, esc, 4);
-        }
+    } else {
+        er_sb_puts(sb, name);
     }
-    sb_puts(sb, "'");
-}
-
-static void report_bad(struct er_strbuf *sb, const char *name, const char *value, const char *accepted)
-{
-    sb_puts(sb, "earlyrandom: ");
-    sb_puts(sb, name);
-    sb_puts(sb, "=");
-    sb_put_value(sb, value);
-    sb_puts(sb, " is not valid; accepted: ");
-    sb_puts(sb, accepted);
-    sb_puts(sb, "\n");
+    er_sb_puts(sb, "=");
+    er_sb_put_value(sb, value);
+    er_sb_puts(sb, " is not valid; accepted: ");
+    er_sb_puts(sb, accepted);
+    er_sb_puts(sb, "\n");
 }
 
 int er_settings_load(struct er_settings *s, er_lookup_fn lookup, void *ctx, char *errbuf,
                      size_t errlen)
+{
+    return er_settings_load_layered(s, lookup, ctx, NULL, errbuf, errlen);
+}
+
+int er_settings_load_layered(struct er_settings *s, er_lookup_fn lookup, void *ctx,
+                             const struct er_conffile *file, char *errbuf, size_t errlen)
 {
     struct er_strbuf sb = { errbuf, 0, errlen };
     if (errlen > 0)
         errbuf[0] = '\0';
     er_settings_default(s);
 
-    int bad = 0;
+    int bad = 0, line = 0;
     const char *v;
+    /* A variable wins over the file; the file fills in what the environment leaves out. */
 #define CHECK(name, ok, accepted)                                                            \
     do {                                                                                     \
-        if ((v = lookup(name, ctx)) != NULL && !(ok)) {                                      \
-            report_bad(&sb, name, v, accepted);                                              \
+        line = 0;                                                                            \
+        v = lookup ? lookup(name, ctx) : NULL;                                               \
+        if (v == NULL)                                                                       \
+            v = er_conffile_lookup(file, name, &line);                                       \
+        if (v != NULL && !(ok)) {                                                            \
+            report_bad(&sb, name, file, line, v, accepted);                                  \
             bad++;                                                                           \
         }                                                                                    \
     } while (0)
@@ -241,7 +234,7 @@ int er_settings_load(struct er_settings *s, er_lookup_fn lookup, void *ctx, char
 
     if (bad > 0) {
         s->policy = ER_POLICY_PASSTHROUGH;
-        sb_puts(&sb, "earlyrandom: running this process as passthrough\n");
+        er_sb_puts(&sb, "earlyrandom: running this process as passthrough\n");
     }
     return bad;
 }

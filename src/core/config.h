@@ -30,6 +30,8 @@ enum er_log_kind {
     ER_LOG_STDERR,
     ER_LOG_FILE,
     ER_LOG_NONE,
+    ER_LOG_KMSG,   /* /dev/kmsg: the kernel log, there before any file system is writable */
+    ER_LOG_SYSLOG, /* /dev/log */
 };
 
 struct er_settings {
@@ -56,6 +58,7 @@ struct er_settings {
 #define ER_ENV_LOG "EARLYRANDOM_LOG"
 #define ER_ENV_LOG_ALL "EARLYRANDOM_LOG_ALL"
 #define ER_ENV_HANG_TIMEOUT "EARLYRANDOM_HANG_TIMEOUT"
+#define ER_ENV_CONFIG "EARLYRANDOM_CONFIG"
 
 /* What each variable accepts, as printed in error messages and --help. */
 #define ER_ACCEPT_POLICY "block, fallback, eagain, passthrough"
@@ -63,7 +66,7 @@ struct er_settings {
 #define ER_ACCEPT_EPOCH "process, boot, or a CLOCK_BOOTTIME instant in nanoseconds"
 #define ER_ACCEPT_READY_FILE "a non-empty path"
 #define ER_ACCEPT_WEAK "real, deterministic, deterministic:SEED (SEED a decimal number below 2^64)"
-#define ER_ACCEPT_LOG "a file path, stderr, or none"
+#define ER_ACCEPT_LOG "a file path, stderr, kmsg, syslog, or none"
 #define ER_ACCEPT_LOG_ALL "0 or 1"
 #define ER_ACCEPT_HANG_TIMEOUT "a duration such as 10s, 500ms, or off"
 
@@ -88,5 +91,13 @@ typedef const char *(*er_lookup_fn)(const char *name, void *ctx);
  * passthrough, so a typo never breaks the program. Returns the number of bad values. */
 int er_settings_load(struct er_settings *s, er_lookup_fn lookup, void *ctx, char *errbuf,
                      size_t errlen);
+
+struct er_conffile;
+
+/* The same, with a parsed configuration file underneath the variables (NULL for none): a value
+ * from the file that is bad is reported with the file's name and line. lookup may be NULL (secure
+ * execution: the environment is not consulted at all). */
+int er_settings_load_layered(struct er_settings *s, er_lookup_fn lookup, void *ctx,
+                             const struct er_conffile *file, char *errbuf, size_t errlen);
 
 #endif

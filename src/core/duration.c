@@ -31,9 +31,11 @@ bool er_parse_duration(const char *text, int64_t *ns_out)
     uint64_t whole = 0;
     int whole_digits = 0;
     while (*p >= '0' && *p <= '9') {
-        if (whole > UINT64_C(100000000000)) /* already beyond any valid duration */
+        uint64_t digit = (uint64_t)(*p - '0');
+        /* Beyond the largest count of the smallest unit: invalid in any unit, and no overflow. */
+        if (whole > ((uint64_t)ER_DURATION_MAX_NS - digit) / 10)
             return false;
-        whole = whole * 10 + (uint64_t)(*p - '0');
+        whole = whole * 10 + digit;
         whole_digits++;
         p++;
     }
@@ -58,7 +60,7 @@ bool er_parse_duration(const char *text, int64_t *ns_out)
     int64_t scale;
     if (!unit_scale(p, &scale))
         return false;
-    if (whole > (uint64_t)(ER_DURATION_MAX_NS / scale))
+    if (whole > (uint64_t)ER_DURATION_MAX_NS / (uint64_t)scale)
         return false;
     uint64_t ns = whole * (uint64_t)scale;
     /* frac < frac_scale <= 1e9 and scale <= 3.6e12, so compute in two steps to stay in range. */

@@ -1,6 +1,8 @@
 # The pure modules: parsing, the decision table, weak bytes, log formatting. No I/O.
 ER_CORE_SOURCES = \
 	src/core/config.c src/core/config.h \
+	src/core/conffile.c src/core/conffile.h \
+	src/core/strbuf.c src/core/strbuf.h \
 	src/core/duration.c src/core/duration.h \
 	src/core/logrec.c src/core/logrec.h \
 	src/core/policy.c src/core/policy.h \

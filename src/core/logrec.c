@@ -159,7 +159,11 @@ static size_t format_json_once(const struct er_record *r, char *buf, size_t cap,
     er_format_iso8601(r->time_ns, iso);
 
     w_puts(&w, "{");
-    json_str_field(&w, "time", iso, max_str, &first);
+    json_str_field(&w, "time", iso, sizeof iso, &first); /* fixed width: never shortened */
+    if (r->has_boot) {
+        w_key(&w, "boot_ms", &first);
+        w_ms(&w, r->boot_ns);
+    }
     json_str_field(&w, "event", r->event, max_str, &first);
     w_key(&w, "pid", &first);
     w_i64(&w, r->pid);
@@ -175,6 +179,7 @@ static size_t format_json_once(const struct er_record *r, char *buf, size_t cap,
     json_str_field(&w, "flags", r->flags, max_str, &first);
     json_str_field(&w, "policy", r->policy, max_str, &first);
     json_str_field(&w, "pool", r->pool, max_str, &first);
+    json_str_field(&w, "kernel_pool", r->kernel_pool, max_str, &first);
     json_str_field(&w, "action", r->action, max_str, &first);
     if (r->has_waited) {
         w_key(&w, "waited_ms", &first);
@@ -366,6 +371,11 @@ static void format_bits(unsigned int flags, const struct flag_name *names, size_
                         const char *prefix, char *out, size_t cap)
 {
     static const char hex[] = "0123456789abcdef";
+    if (cap < 3) { /* no room for even one character and the reserve */
+        if (cap > 0)
+            out[0] = '\0';
+        return;
+    }
     struct writer w = { out, 0, cap - 2, false };
     bool any = false;
     if (prefix) {
@@ -373,7 +383,8 @@ static void format_bits(unsigned int flags, const struct flag_name *names, size_
         any = true;
     }
     for (size_t i = 0; i < count; i++) {
-        if (flags & names[i].bit) {
+        /* all of a name's bits: O_SYNC includes O_DSYNC's */
+        if ((flags & names[i].bit) == names[i].bit) {
             if (any)
                 w_puts(&w, "|");
             w_puts(&w, names[i].name);
@@ -413,7 +424,8 @@ void er_format_open_flags(int flags, char *out, size_t cap)
     static const struct flag_name names[] = {
         { O_NONBLOCK, "O_NONBLOCK" }, { O_CLOEXEC, "O_CLOEXEC" }, { O_NOCTTY, "O_NOCTTY" },
         { O_APPEND, "O_APPEND" },     { O_CREAT, "O_CREAT" },     { O_TRUNC, "O_TRUNC" },
-        { O_EXCL, "O_EXCL" },         { O_SYNC, "O_SYNC" },       { O_NOFOLLOW, "O_NOFOLLOW" },
+        { O_EXCL, "O_EXCL" },         { O_SYNC, "O_SYNC" },       { O_DSYNC, "O_DSYNC" },
+        { O_NOFOLLOW, "O_NOFOLLOW" },
     };
     unsigned int acc = (unsigned int)flags & O_ACCMODE;
     const char *mode = acc == O_RDONLY ? "O_RDONLY" : acc == O_WRONLY ? "O_WRONLY" : "O_RDWR";

@@ -15,6 +15,8 @@
 struct er_record {
     const char *event; /* "request" | "hang" */
     int64_t time_ns;   /* CLOCK_REALTIME */
+    bool has_boot;
+    int64_t boot_ns;   /* CLOCK_BOOTTIME: time since the machine booted */
     long pid, tid;
     const char *exe;
     const char *api;
@@ -23,7 +25,8 @@ struct er_record {
     uint64_t bytes;
     const char *flags; /* symbolic: "GRND_NONBLOCK", "O_RDONLY|O_CLOEXEC", "0" */
     const char *policy;
-    const char *pool; /* "uninitialized" | "initialized" */
+    const char *pool; /* "uninitialized" | "initialized": the simulated pool */
+    const char *kernel_pool; /* the same for the real kernel's pool at that moment */
     const char *action;
     bool has_waited;
     int64_t waited_ns;

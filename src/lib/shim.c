@@ -5,13 +5,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "caller.h"
+#include "conffile.h"
 #include "logrec.h"
 #include "pool.h"
+#include "rawsys.h"
 #include "sink.h"
 #include "weak.h"
 
@@ -28,18 +32,74 @@ static uint64_t weak_offset;
 static const char *lookup_variable(const char *name, void *ctx)
 {
     (void)ctx;
-    /* Under AT_SECURE (setuid, capabilities) the environment belongs to whoever started the
-     * program, not to its owner: secure_getenv then sees nothing. */
     return secure_getenv(name);
+}
+
+extern int __open64(const char *, int, ...);
+extern ssize_t __read(int, void *, size_t);
+extern int __close(int);
+
+/* The configuration file's text, parsed in place; it lives as long as the settings point into it. */
+static char conffile_text[ER_CONFFILE_MAX_BYTES + 1];
+static struct er_conffile conffile;
+
+/* Reads the configuration file into conffile_text. In secure execution only a file owned by root
+ * and writable by nobody else counts: anyone else could use it to steer a privileged program.
+ * Returns false when there is no usable file. */
+static bool read_conffile(const char *path, bool secure)
+{
+    int fd = __open64(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return false;
+    struct stat st;
+    bool usable = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+                  (!secure || (st.st_uid == 0 && !(st.st_mode & (S_IWGRP | S_IWOTH))));
+    size_t len = 0;
+    while (usable && len < ER_CONFFILE_MAX_BYTES) {
+        ssize_t n = __read(fd, conffile_text + len, ER_CONFFILE_MAX_BYTES - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        len += (size_t)n;
+    }
+    __close(fd);
+    conffile_text[len] = '\0';
+    return usable;
 }
 
 static void load_settings(void)
 {
     int64_t load_ns = er_boottime_ns();
+    bool secure = getauxval(AT_SECURE) != 0;
+    /* Under AT_SECURE (setuid, capabilities) the environment belongs to whoever started the
+     * program, not to its owner: only the root-owned file is consulted. */
+    const char *path = secure ? NULL : secure_getenv(ER_ENV_CONFIG);
+    if (path == NULL || path[0] == '\0')
+        path = ER_CONFFILE_DEFAULT;
+    bool have_file = read_conffile(path, secure);
+
     char errors[2048];
-    if (er_settings_load(&er_settings, lookup_variable, NULL, errors, sizeof errors) > 0)
+    size_t used = 0;
+    int bad_lines = 0;
+    if (have_file) {
+        bad_lines = er_conffile_parse(conffile_text, path, &conffile, errors, sizeof errors);
+        used = strlen(errors);
+    }
+    int bad_values = er_settings_load_layered(&er_settings, secure ? NULL : lookup_variable, NULL,
+                                              have_file ? &conffile : NULL, errors + used,
+                                              sizeof errors - used);
+    if (bad_lines > 0 && bad_values == 0) {
+        /* A line that is not a setting at all makes the file as untrustworthy as a bad value. */
+        er_settings.policy = ER_POLICY_PASSTHROUGH;
+        static const char verdict[] = "earlyrandom: running this process as passthrough\n";
+        used = strlen(errors);
+        if (used + sizeof verdict <= sizeof errors)
+            memcpy(errors + used, verdict, sizeof verdict);
+    }
+    if (bad_lines + bad_values > 0)
         __write(STDERR_FILENO, errors, strlen(errors));
-    if (getauxval(AT_SECURE)) {
+    if (secure && !have_file) {
         er_settings.policy = ER_POLICY_PASSTHROUGH;
         er_settings.log = ER_LOG_NONE;
     }
@@ -115,6 +175,13 @@ static void fill_record(struct er_record *rec, const struct er_request *q, const
     memset(rec, 0, sizeof *rec);
     rec->event = event;
     rec->time_ns = realtime_ns();
+    rec->has_boot = true;
+    rec->boot_ns = er_boottime_ns();
+    /* One byte asked of the real kernel without waiting says whether its own pool is ready:
+     * what a boot audit needs to tell a real early request from a simulated one. */
+    unsigned char probe;
+    rec->kernel_pool = er_raw_getrandom(&probe, 1, ER_GRND_NONBLOCK) == -EAGAIN ? "uninitialized"
+                                                                                : "initialized";
     rec->pid = getpid();
     rec->tid = gettid();
     rec->exe = exe_path;
@@ -133,10 +200,14 @@ static void fill_record(struct er_record *rec, const struct er_request *q, const
     rec->caller_symbol = who->symbol;
 }
 
+/* People read stderr; every other destination gets JSON, sized for what it accepts. */
 static size_t format_record(const struct er_record *rec, char *buf, size_t cap)
 {
-    return er_settings.log == ER_LOG_FILE ? er_format_json(rec, buf, cap)
-                                          : er_format_text(rec, buf, cap);
+    size_t max = er_sink_record_max();
+    if (cap > max)
+        cap = max;
+    return er_settings.log == ER_LOG_STDERR ? er_format_text(rec, buf, cap)
+                                            : er_format_json(rec, buf, cap);
 }
 
 static void log_request(const struct er_request *q, long long result, int err)

@@ -4,7 +4,10 @@
 #include <fcntl.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "logrec.h"
@@ -41,6 +44,11 @@ void er_sink_setup(const struct er_settings *s)
         stderr_dev = st.st_dev;
         stderr_ino = st.st_ino;
     }
+}
+
+size_t er_sink_record_max(void)
+{
+    return kind == ER_LOG_KMSG ? ER_KMSG_RECORD_MAX : ER_RECORD_MAX;
 }
 
 static bool fd_is(int fd, uint64_t dev, uint64_t ino)
@@ -108,6 +116,44 @@ static void write_log_file(const char *record, size_t len)
     __close(fresh);
 }
 
+/* The kernel log and syslog get one short-lived descriptor per record: boot-time auditing writes
+ * few records, and nothing is left open in the program between them. */
+#define SYSLOG_PREFIX "<13>earlyrandom: "
+
+static void write_kmsg(const char *record, size_t len)
+{
+    int fd = __open64("/dev/kmsg", O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return;
+    char line[ER_KMSG_RECORD_MAX + sizeof SYSLOG_PREFIX];
+    size_t n = sizeof SYSLOG_PREFIX - 1;
+    memcpy(line, SYSLOG_PREFIX, n);
+    if (len > ER_KMSG_RECORD_MAX)
+        len = ER_KMSG_RECORD_MAX;
+    memcpy(line + n, record, len);
+    write_all_once(fd, line, n + len);
+    __close(fd);
+}
+
+static void write_syslog(const char *record, size_t len)
+{
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return;
+    struct sockaddr_un addr = { .sun_family = AF_UNIX, .sun_path = "/dev/log" };
+    char line[ER_RECORD_MAX + sizeof SYSLOG_PREFIX];
+    size_t n = sizeof SYSLOG_PREFIX - 1;
+    memcpy(line, SYSLOG_PREFIX, n);
+    if (len > ER_RECORD_MAX)
+        len = ER_RECORD_MAX;
+    memcpy(line + n, record, len);
+    /* a record ends in '\n', which syslog daemons do not want inside a message */
+    if (n + len > 0 && line[n + len - 1] == '\n')
+        len--;
+    sendto(fd, line, n + len, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&addr, sizeof addr);
+    __close(fd);
+}
+
 void er_sink_write(const char *record, size_t len)
 {
     int saved = errno;
@@ -118,6 +164,12 @@ void er_sink_write(const char *record, size_t len)
     case ER_LOG_STDERR:
         if (stderr_ok && fd_is(STDERR_FILENO, stderr_dev, stderr_ino))
             write_all_once(STDERR_FILENO, record, len);
+        break;
+    case ER_LOG_KMSG:
+        write_kmsg(record, len);
+        break;
+    case ER_LOG_SYSLOG:
+        write_syslog(record, len);
         break;
     case ER_LOG_NONE:
         break;

@@ -8,6 +8,12 @@
 
 #include "config.h"
 
+/* The kernel refuses /dev/kmsg writes over 1024 bytes; records for it are formatted to fit. */
+#define ER_KMSG_RECORD_MAX 1000
+
+/* The largest record this sink takes whole. */
+size_t er_sink_record_max(void) __attribute__((visibility("hidden")));
+
 void er_sink_setup(const struct er_settings *s) __attribute__((visibility("hidden")));
 
 /* Writes one whole record with one write(2); drops it if the destination is gone. Keeps errno. */

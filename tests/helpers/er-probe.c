@@ -67,7 +67,7 @@ static int open_flags(const char *mode)
 
 static int do_one(const char *action, char **args, int nargs)
 {
-    unsigned char buf[256];
+    static unsigned char buf[65536];
     size_t n = nargs > 0 ? (size_t)strtoul(args[0], NULL, 0) : 16;
     if (n > sizeof buf)
         n = sizeof buf;
@@ -75,7 +75,7 @@ static int do_one(const char *action, char **args, int nargs)
 
     if (strcmp(action, "getrandom") == 0) {
         ssize_t r = getrandom(buf, n, nargs > 1 ? parse_flags(args[1]) : 0);
-        report("getrandom", r, errno, buf, r > 0 ? (size_t)r : 0);
+        report("getrandom", r, errno, buf, r > 0 && r <= 64 ? (size_t)r : 0);
     } else if (strcmp(action, "syscall") == 0) {
         long r = syscall(SYS_getrandom, buf, n, nargs > 1 ? parse_flags(args[1]) : 0);
         report("syscall", r, errno, buf, r > 0 ? (size_t)r : 0);

@@ -159,3 +159,87 @@ Test(config_and_log, syscall_forwards_other_numbers_unchanged)
     run_program(&r, argv, NULL, true, 5000);
     cr_expect(strncmp(r.out, "ok syscall-getpid", 17) == 0, "got: %s", r.out);
 }
+
+static const char *write_conf(const char *name, const char *text)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s", temp_path(name));
+    FILE *f = fopen(path, "w");
+    cr_assert(f != NULL);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+Test(config_and_log, the_configuration_file_fills_in_what_the_variables_leave_out)
+{
+    static char conf_var[600];
+    snprintf(conf_var, sizeof conf_var, "EARLYRANDOM_CONFIG=%s",
+             write_conf("eagain.conf", "# a comment\n\npolicy = eagain\ninit_after = \"never\"\n"));
+    const char *from_file[] = { conf_var, NULL };
+    const char *overridden[] = { conf_var, "EARLYRANDOM_POLICY=fallback", NULL };
+    const char *argv[] = { er_probe_plain, "getrandom", "16", NULL };
+    struct run_result r;
+    run_program(&r, argv, from_file, true, 5000);
+    cr_expect(strstr(r.out, "err getrandom errno=EAGAIN") != NULL, "policy from the file: %s %s", r.out, r.err);
+    run_program(&r, argv, overridden, true, 5000);
+    cr_expect(strstr(r.out, "ok getrandom") != NULL && strstr(r.err, "fallback: weak bytes") != NULL,
+              "the variable wins: %s %s", r.out, r.err);
+}
+
+Test(config_and_log, a_bad_configuration_line_is_named_and_the_process_runs_as_passthrough)
+{
+    static char conf_var[600];
+    const char *path = write_conf("bad.conf", "policy = block\nplicy = eagain\n");
+    snprintf(conf_var, sizeof conf_var, "EARLYRANDOM_CONFIG=%s", path);
+    const char *env[] = { conf_var, NULL };
+    const char *argv[] = { er_probe_plain, "getrandom", "16", NULL };
+    struct run_result r;
+    run_program(&r, argv, env, true, 5000);
+    char expected[700];
+    snprintf(expected, sizeof expected, "earlyrandom: %s:2: unknown setting", path);
+    cr_expect(strstr(r.err, expected) != NULL, "stderr: %s", r.err);
+    cr_expect(strstr(r.err, "'plicy'") != NULL, "the bad name is quoted: %s", r.err);
+    cr_expect(strncmp(r.out, "ok getrandom", 12) == 0 && field_ms(r.out) < 100, "passthrough: %s", r.out);
+}
+
+Test(config_and_log, records_say_the_time_since_boot_and_the_real_pool_state)
+{
+    static char log_path[512], log_var[600];
+    snprintf(log_path, sizeof log_path, "%s", temp_path("boot.jsonl"));
+    unlink(log_path);
+    snprintf(log_var, sizeof log_var, "EARLYRANDOM_LOG=%s", log_path);
+    const char *env[] = { "EARLYRANDOM_POLICY=eagain", log_var, NULL };
+    const char *argv[] = { er_probe_plain, "getrandom", "16", NULL };
+    struct run_result r;
+    run_program(&r, argv, env, true, 5000);
+    char log[4096];
+    read_file(log_path, log, sizeof log);
+    /* this machine has been up for a while: its real pool is ready */
+    cr_expect(strstr(log, "\"kernel_pool\":\"initialized\"") != NULL, "log: %s", log);
+    const char *b = strstr(log, "\"boot_ms\":");
+    struct timespec ts;
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    double boot_ms = b ? strtod(b + 10, NULL) : -1;
+    double now_ms = ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+    cr_expect(boot_ms > 0 && boot_ms <= now_ms && boot_ms > now_ms - 10000, "boot_ms %.3f, now %.3f", boot_ms, now_ms);
+}
+
+Test(config_and_log, the_kmsg_sink_writes_to_the_kernel_log)
+{
+    cr_assert(access("/dev/kmsg", W_OK) == 0, "/dev/kmsg is not writable here (the test needs root)");
+    /* An unusual request size, different in every run, marks this run's record. */
+    char size[16], needle[64];
+    snprintf(size, sizeof size, "%d", 1000 + (int)(getpid() % 50000));
+    snprintf(needle, sizeof needle, "\"bytes\":%s,", size);
+    const char *env[] = { "EARLYRANDOM_LOG=kmsg", "EARLYRANDOM_POLICY=eagain", NULL };
+    const char *argv[] = { er_probe_plain, "getrandom", size, NULL };
+    struct run_result r;
+    run_program(&r, argv, env, true, 5000);
+    struct run_result d;
+    const char *dmesg[] = { "dmesg", NULL };
+    run_program(&d, dmesg, NULL, false, 5000);
+    const char *line = strstr(d.out, needle);
+    cr_expect(line != NULL, "no record with %s in the kernel log", needle);
+    cr_expect(strstr(d.out, "earlyrandom: {\"time\"") != NULL, "records are prefixed 'earlyrandom: '");
+}
