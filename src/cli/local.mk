@@ -1,1 +1,86 @@
-# The earlyrandom command (owned by the command's work; see src/cli/).
+# The earlyrandom command. Everything but main.c is a convenience library, so that the unit tests
+# link exactly the objects the command runs.
+noinst_LTLIBRARIES += src/cli/libercli.la
+src_cli_libercli_la_SOURCES = \
+	src/cli/binprobe.c src/cli/binprobe.h \
+	src/cli/hang.c src/cli/hang.h \
+	src/cli/logparse.c src/cli/logparse.h \
+	src/cli/options.c src/cli/options.h \
+	src/cli/plan.c src/cli/plan.h \
+	src/cli/run.c src/cli/run.h \
+	src/cli/summary.c src/cli/summary.h \
+	src/cli/tail.c src/cli/tail.h \
+	src/cli/tree.c src/cli/tree.h
+# The installed library's place, the last one the command looks in.
+src_cli_libercli_la_CPPFLAGS = $(AM_CPPFLAGS) -DPKGLIBDIR=\"$(pkglibdir)\"
+src_cli_libercli_la_CFLAGS = $(AM_CFLAGS) $(SANITIZE_CFLAGS)
+
+ER_CLI_LIBS = src/cli/libercli.la src/core/libercore-checked.la
+
+bin_PROGRAMS += src/cli/earlyrandom
+src_cli_earlyrandom_SOURCES = src/cli/main.c
+src_cli_earlyrandom_CFLAGS = $(AM_CFLAGS) $(SANITIZE_CFLAGS)
+src_cli_earlyrandom_LDFLAGS = $(SANITIZE_CFLAGS)
+src_cli_earlyrandom_LDADD = $(ER_CLI_LIBS)
+
+dist_man_MANS += man/earlyrandom.1 man/libearlyrandom.7
+
+# Tests of the command: unit tests of its pure parts, and runs of the built command.
+if HAVE_CRITERION
+ER_CLI_TEST_CPP = $(AM_CPPFLAGS) -I$(top_srcdir)/src/cli \
+	-DER_ABS_BUILDDIR=\"$(abs_top_builddir)\" -DER_ABS_SRCDIR=\"$(abs_top_srcdir)\"
+ER_CLI_TEST_CC = $(AM_CFLAGS) $(SANITIZE_CFLAGS) $(CRITERION_CFLAGS)
+ER_CLI_TEST_LD = $(SANITIZE_CFLAGS)
+ER_CLI_TEST_LIBS = $(ER_CLI_LIBS) $(CRITERION_LIBS)
+
+ER_CLI_TESTS = \
+	tests/cli/test-options \
+	tests/cli/test-logparse \
+	tests/cli/test-summary \
+	tests/cli/test-units \
+	tests/cli/test-run
+check_PROGRAMS += $(ER_CLI_TESTS)
+TESTS += $(ER_CLI_TESTS)
+
+tests_cli_test_options_SOURCES = tests/cli/test-options.c
+tests_cli_test_options_CPPFLAGS = $(ER_CLI_TEST_CPP)
+tests_cli_test_options_CFLAGS = $(ER_CLI_TEST_CC)
+tests_cli_test_options_LDFLAGS = $(ER_CLI_TEST_LD)
+tests_cli_test_options_LDADD = $(ER_CLI_TEST_LIBS)
+
+tests_cli_test_logparse_SOURCES = tests/cli/test-logparse.c
+tests_cli_test_logparse_CPPFLAGS = $(ER_CLI_TEST_CPP)
+tests_cli_test_logparse_CFLAGS = $(ER_CLI_TEST_CC)
+tests_cli_test_logparse_LDFLAGS = $(ER_CLI_TEST_LD)
+tests_cli_test_logparse_LDADD = $(ER_CLI_TEST_LIBS)
+
+tests_cli_test_summary_SOURCES = tests/cli/test-summary.c
+tests_cli_test_summary_CPPFLAGS = $(ER_CLI_TEST_CPP)
+tests_cli_test_summary_CFLAGS = $(ER_CLI_TEST_CC)
+tests_cli_test_summary_LDFLAGS = $(ER_CLI_TEST_LD)
+tests_cli_test_summary_LDADD = $(ER_CLI_TEST_LIBS)
+
+tests_cli_test_units_SOURCES = tests/cli/test-units.c
+tests_cli_test_units_CPPFLAGS = $(ER_CLI_TEST_CPP)
+tests_cli_test_units_CFLAGS = $(ER_CLI_TEST_CC)
+tests_cli_test_units_LDFLAGS = $(ER_CLI_TEST_LD)
+tests_cli_test_units_LDADD = $(ER_CLI_TEST_LIBS)
+
+tests_cli_test_run_SOURCES = tests/cli/test-run.c tests/cli/spawn.c tests/cli/spawn.h
+tests_cli_test_run_CPPFLAGS = $(ER_CLI_TEST_CPP)
+tests_cli_test_run_CFLAGS = $(ER_CLI_TEST_CC)
+tests_cli_test_run_LDFLAGS = $(ER_CLI_TEST_LD)
+tests_cli_test_run_LDADD = $(ER_CLI_TEST_LIBS)
+
+# Programs the library cannot see into: one statically linked, one that looks like Go.
+check_PROGRAMS += tests/cli/static-helper tests/cli/fake-go
+tests_cli_static_helper_SOURCES = tests/cli/static-helper.c
+tests_cli_static_helper_LDFLAGS = -all-static
+tests_cli_fake_go_SOURCES = tests/cli/fake-go.c
+endif
+
+EXTRA_DIST += \
+	tests/cli/data/sample.jsonl \
+	tests/cli/data/second.jsonl \
+	tests/cli/data/garbage.jsonl
+CLEANFILES += tests/cli/setuid-true

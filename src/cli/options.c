@@ -21,7 +21,7 @@ const char er_cli_usage_run[] =
     "  -r, --ready-file=PATH    pool initialized once PATH exists (see 'ready')\n"
     "  -w, --weak=MODE          weak bytes: real (default), deterministic[:SEED]\n"
     "  -l, --log=FILE           append JSON Lines to FILE; '-' (default) shows\n"
-    "                           readable lines on stderr; none shows nothing\n"
+    "                           readable lines on stderr; also kmsg, syslog, none\n"
     "      --log-all            also log requests made after init\n"
     "  -t, --hang-timeout=TIME  report a request waiting this long (default 10s; off)\n"
     "      --fail-on-hang       on a hang, report it, stop the process tree, exit 124\n"
@@ -147,7 +147,7 @@ static const struct value_option value_options[] = {
     { 'i', "--init-after", ER_ACCEPT_INIT_AFTER, valid_init_after },
     { 'r', "--ready-file", ER_ACCEPT_READY_FILE, valid_path },
     { 'w', "--weak", ER_ACCEPT_WEAK, valid_weak },
-    { 'l', "--log", "a file path, - or stderr, or none", valid_log },
+    { 'l', "--log", "- (stderr), " ER_ACCEPT_LOG, valid_log },
     { 't', "--hang-timeout", ER_ACCEPT_HANG_TIMEOUT, valid_hang_timeout },
 };
 

@@ -37,19 +37,35 @@ bool er_absolute_path(const char *path, const char *cwd, char *out, size_t cap)
     return n > 0 && (size_t)n < cap;
 }
 
-/* The option's value if given, else the inherited variable's after checking it with valid(). */
+/* The option's value if given, else the inherited one (environment, then file) after checking it
+ * with valid(); a bad one is named where it came from. */
 static int pick(const char *option, const char *name, const char *accepted,
-                bool (*valid)(const char *), er_lookup_fn lookup, void *ctx, const char **out,
+                bool (*valid)(const char *), const struct er_inherited *in, const char **out,
                 char *err, size_t errlen)
 {
-    if (option != NULL) {
-        *out = option;
+    *out = option;
+    if (option != NULL)
         return 0;
+    const char *value = in->lookup(name, in->ctx);
+    if (value != NULL) {
+        if (!valid(value))
+            return bad_variable(err, errlen, name, value, accepted);
+    } else if (in->file != NULL) {
+        int line = 0;
+        value = er_conffile_lookup(in->file, name, &line);
+        if (value != NULL && !valid(value)) {
+            /* The file's name of the setting: EARLYRANDOM_HANG_TIMEOUT is hang_timeout. */
+            char where[ER_PATH_MAX + 64], setting[32];
+            size_t k = 0;
+            for (const char *c = name + sizeof "EARLYRANDOM_" - 1; *c && k < sizeof setting - 1; c++)
+                setting[k++] = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+            setting[k] = '\0';
+            snprintf(where, sizeof where, "%.*s:%d: %s", ER_PATH_MAX, in->file->path, line,
+                     setting);
+            return bad_variable(err, errlen, where, value, accepted);
+        }
     }
-    const char *inherited = lookup(name, ctx);
-    if (inherited != NULL && !valid(inherited))
-        return bad_variable(err, errlen, name, inherited, accepted);
-    *out = inherited;
+    *out = value;
     return 0;
 }
 
@@ -100,11 +116,13 @@ static bool valid_epoch(const char *v)
 
 static bool valid_ready_file(const char *v) { return v[0] != '\0' && strlen(v) < ER_PATH_MAX; }
 
-static int plan_log(const struct er_cli_options *o, er_lookup_fn lookup, void *ctx, const char *cwd,
-                    struct er_plan *plan, char *err, size_t errlen)
+/* What the user's log setting means for the command: a file it follows, a private file it renders
+ * (stderr) or keeps to itself (none), or kmsg/syslog, which it passes on and cannot read back. */
+static int plan_log_target(const struct er_cli_options *o, const struct er_inherited *in,
+                           const char *cwd, struct er_plan *plan, char *err, size_t errlen)
 {
     const char *spec;
-    int rc = pick(o->log, ER_ENV_LOG, ER_ACCEPT_LOG, valid_log, lookup, ctx, &spec, err, errlen);
+    int rc = pick(o->log, ER_ENV_LOG, ER_ACCEPT_LOG, valid_log, in, &spec, err, errlen);
     if (rc != 0)
         return rc;
     enum er_log_kind kind = ER_LOG_STDERR;
@@ -114,13 +132,23 @@ static int plan_log(const struct er_cli_options *o, er_lookup_fn lookup, void *c
     plan->log_to_file = kind == ER_LOG_FILE;
     if (plan->log_to_file && !er_absolute_path(path, cwd, plan->log_path, sizeof plan->log_path))
         return fail(err, errlen, "--log: the path is too long");
-    plan->render = o->quiet || kind == ER_LOG_NONE ? ER_RENDER_NONE
-                   : kind == ER_LOG_FILE           ? ER_RENDER_HANGS
-                                                   : ER_RENDER_ALL;
+    if (kind == ER_LOG_KMSG || kind == ER_LOG_SYSLOG)
+        plan->log_direct = kind == ER_LOG_KMSG ? "kmsg" : "syslog";
+    plan->render = o->quiet || kind == ER_LOG_NONE || plan->log_direct ? ER_RENDER_NONE
+                   : kind == ER_LOG_FILE                               ? ER_RENDER_HANGS
+                                                                       : ER_RENDER_ALL;
+    return 0;
+}
 
-    const char *log_all;
-    rc = pick(o->log_all ? "1" : NULL, ER_ENV_LOG_ALL, ER_ACCEPT_LOG_ALL, valid_log_all, lookup,
-              ctx, &log_all, err, errlen);
+static int plan_log(const struct er_cli_options *o, const struct er_inherited *in, const char *cwd,
+                    struct er_plan *plan, char *err, size_t errlen)
+{
+    int rc = plan_log_target(o, in, cwd, plan, err, errlen);
+    if (rc != 0)
+        return rc;
+    const char *log_all = NULL;
+    rc = pick(o->log_all ? "1" : NULL, ER_ENV_LOG_ALL, ER_ACCEPT_LOG_ALL, valid_log_all, in,
+              &log_all, err, errlen);
     if (rc != 0)
         return rc;
     plan->show_post_init = log_all != NULL && strcmp(log_all, "1") == 0;
@@ -130,11 +158,11 @@ static int plan_log(const struct er_cli_options *o, er_lookup_fn lookup, void *c
     return 0;
 }
 
-static int plan_hang(const struct er_cli_options *o, er_lookup_fn lookup, void *ctx,
+static int plan_hang(const struct er_cli_options *o, const struct er_inherited *in,
                      struct er_plan *plan, char *err, size_t errlen)
 {
     int rc = pick(o->hang_timeout, ER_ENV_HANG_TIMEOUT, ER_ACCEPT_HANG_TIMEOUT, valid_hang_timeout,
-                  lookup, ctx, &plan->hang_timeout, err, errlen);
+                  in, &plan->hang_timeout, err, errlen);
     if (rc != 0)
         return rc;
     plan->hang_off = plan->hang_timeout != NULL && strcmp(plan->hang_timeout, "off") == 0;
@@ -144,30 +172,38 @@ static int plan_hang(const struct er_cli_options *o, er_lookup_fn lookup, void *
     return 0;
 }
 
-int er_plan_make(const struct er_cli_options *o, er_lookup_fn lookup, void *ctx, const char *cwd,
+static int plan_ready_file(const struct er_cli_options *o, const struct er_inherited *in,
+                           const char *cwd, struct er_plan *plan, char *err, size_t errlen)
+{
+    const char *ready = NULL;
+    int rc = pick(o->ready_file, ER_ENV_READY_FILE, ER_ACCEPT_READY_FILE, valid_ready_file, in,
+                  &ready, err, errlen);
+    if (rc != 0)
+        return rc;
+    if (ready != NULL && !er_absolute_path(ready, cwd, plan->ready_file, sizeof plan->ready_file))
+        return fail(err, errlen, "--ready-file: the path is too long");
+    return 0;
+}
+
+int er_plan_make(const struct er_cli_options *o, const struct er_inherited *in, const char *cwd,
                  int64_t boottime_ns, struct er_plan *plan, char *err, size_t errlen)
 {
     memset(plan, 0, sizeof *plan);
     int rc;
-    if ((rc = pick(o->policy, ER_ENV_POLICY, ER_ACCEPT_POLICY, valid_policy, lookup, ctx,
-                   &plan->policy, err, errlen)) != 0 ||
-        (rc = pick(o->init_after, ER_ENV_INIT_AFTER, ER_ACCEPT_INIT_AFTER, valid_init_after, lookup,
-                   ctx, &plan->init_after, err, errlen)) != 0 ||
-        (rc = pick(o->weak, ER_ENV_WEAK, ER_ACCEPT_WEAK, valid_weak, lookup, ctx, &plan->weak, err,
+    if ((rc = pick(o->policy, ER_ENV_POLICY, ER_ACCEPT_POLICY, valid_policy, in, &plan->policy,
+                   err, errlen)) != 0 ||
+        (rc = pick(o->init_after, ER_ENV_INIT_AFTER, ER_ACCEPT_INIT_AFTER, valid_init_after, in,
+                   &plan->init_after, err, errlen)) != 0 ||
+        (rc = pick(o->weak, ER_ENV_WEAK, ER_ACCEPT_WEAK, valid_weak, in, &plan->weak, err,
                    errlen)) != 0 ||
-        (rc = plan_log(o, lookup, ctx, cwd, plan, err, errlen)) != 0 ||
-        (rc = plan_hang(o, lookup, ctx, plan, err, errlen)) != 0)
+        (rc = plan_log(o, in, cwd, plan, err, errlen)) != 0 ||
+        (rc = plan_hang(o, in, plan, err, errlen)) != 0 ||
+        (rc = plan_ready_file(o, in, cwd, plan, err, errlen)) != 0)
         return rc;
 
-    const char *ready;
-    if ((rc = pick(o->ready_file, ER_ENV_READY_FILE, ER_ACCEPT_READY_FILE, valid_ready_file, lookup,
-                   ctx, &ready, err, errlen)) != 0)
-        return rc;
-    if (ready != NULL && !er_absolute_path(ready, cwd, plan->ready_file, sizeof plan->ready_file))
-        return fail(err, errlen, "--ready-file: the path is too long");
-
-    /* A nested earlyrandom keeps the outer boot, so the whole tree sees one init moment. */
-    const char *epoch = lookup(ER_ENV_EPOCH, ctx);
+    /* A nested earlyrandom keeps the outer boot, so the whole tree sees one init moment. The
+     * command's boot also wins over an epoch of the configuration file, as any variable does. */
+    const char *epoch = in->lookup(ER_ENV_EPOCH, in->ctx);
     if (epoch != NULL && !valid_epoch(epoch))
         return bad_variable(err, errlen, ER_ENV_EPOCH, epoch, ER_ACCEPT_EPOCH);
     if (epoch == NULL)

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conffile.h"
 #include "config.h"
 #include "options.h"
 
@@ -24,15 +25,24 @@ struct er_plan {
     char epoch[32];               /* empty when an inherited EARLYRANDOM_EPOCH is kept */
     bool log_to_file;             /* the user asked for a log file: log_path, else a private one */
     char log_path[ER_PATH_MAX];   /* absolute */
+    const char *log_direct;       /* "kmsg" or "syslog": passed on, nothing to read back */
     enum er_render render;
     bool show_post_init; /* show records of requests made after init (--log-all) */
     bool hang_off;
 };
 
+/* Where inherited settings come from: the environment, then the configuration file (may be NULL),
+ * as the library reads them. */
+struct er_inherited {
+    er_lookup_fn lookup;
+    void *ctx;
+    const struct er_conffile *file;
+};
+
 /* Builds the plan. cwd makes relative paths absolute (the command may change directory);
  * boottime_ns is "now" on CLOCK_BOOTTIME, the shared boot of the whole tree. Returns 0, or
- * ER_EXIT_USAGE with a message naming the bad variable and what it accepts. */
-int er_plan_make(const struct er_cli_options *o, er_lookup_fn lookup, void *ctx, const char *cwd,
+ * ER_EXIT_USAGE with a message naming the bad variable (or file line) and what it accepts. */
+int er_plan_make(const struct er_cli_options *o, const struct er_inherited *in, const char *cwd,
                  int64_t boottime_ns, struct er_plan *plan, char *err, size_t errlen);
 
 /* Makes path absolute against cwd into out; false if it does not fit. */

@@ -112,18 +112,24 @@ bool er_summary_add(struct er_summary *s, const struct er_record *r, bool has_ti
     return stats_add_request(&p->stats, r);
 }
 
+bool er_summary_add_parsed(struct er_summary *s, int status, const struct er_parsed *parsed,
+                           const char *where)
+{
+    if (status == ER_PARSE_BLANK)
+        return true;
+    /* "truncated" is the library's last-resort record for one it could not shorten enough. */
+    if (status == ER_PARSE_OK && !is(parsed->rec.event, "truncated"))
+        return er_summary_add(s, &parsed->rec, parsed->has_time);
+    if (s->malformed++ == 0 && where != NULL && (s->first_malformed = strdup(where)) == NULL)
+        return false;
+    return true;
+}
+
 bool er_summary_add_line(struct er_summary *s, char *line, const char *where)
 {
     struct er_parsed parsed;
     enum er_parse_status st = er_parse_record(line, &parsed);
-    if (st == ER_PARSE_BLANK)
-        return true;
-    /* The library's last-resort record for one that could not be shortened enough. */
-    if (st == ER_PARSE_OK && !is(parsed.rec.event, "truncated"))
-        return er_summary_add(s, &parsed.rec, parsed.has_time);
-    if (s->malformed++ == 0 && where != NULL && (s->first_malformed = strdup(where)) == NULL)
-        return false;
-    return true;
+    return er_summary_add_parsed(s, st, &parsed, where);
 }
 
 /* Programs in order of their first record: by time where both have one, else by arrival. */

@@ -52,6 +52,12 @@ void er_summary_free(struct er_summary *s);
  * when memory ran out. */
 bool er_summary_add(struct er_summary *s, const struct er_record *r, bool has_time);
 
+/* Counts the result of er_parse_record on one line: a record, or a malformed line (a record the
+ * library had to cut short counts as one), naming where ("FILE:LINE") for the note. */
+struct er_parsed;
+bool er_summary_add_parsed(struct er_summary *s, int status, const struct er_parsed *parsed,
+                           const char *where);
+
 /* Parses one line (modified in place) and counts it, or counts it as malformed, naming where
  * ("FILE:LINE") for the note. Blank lines are ignored. False only when memory ran out. */
 bool er_summary_add_line(struct er_summary *s, char *line, const char *where);

@@ -1,0 +1,164 @@
+/* The per-program table and its JSON form, on fixed logs (tests/cli/data). */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "summary.h"
+#include "tail.h"
+
+struct feed {
+    struct er_summary *s;
+    const char *name;
+    int line;
+};
+
+static void feed_line(char *line, bool too_long, void *ctx)
+{
+    struct feed *f = ctx;
+    char where[256];
+    snprintf(where, sizeof where, "%s:%d", f->name, ++f->line);
+    cr_assert(!too_long);
+    cr_assert(er_summary_add_line(f->s, line, where));
+}
+
+static void load(struct er_summary *s, const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/cli/data/%s", ER_ABS_SRCDIR, name);
+    int fd = open(path, O_RDONLY);
+    cr_assert_geq(fd, 0, "cannot open %s", path);
+    struct feed f = { s, name, 0 };
+    cr_assert(er_read_lines(fd, feed_line, &f));
+    close(fd);
+}
+
+/* Renders with a print function into a string the test owns. */
+static char *render(struct er_summary *s, void (*print)(struct er_summary *, FILE *))
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&text, &len);
+    print(s, out);
+    fclose(out);
+    /* A copy, so that the compiler does not see pointers into the stream's own variable. */
+    char *copy = strdup(text);
+    free(text);
+    return copy;
+}
+
+Test(summary, table_of_one_log)
+{
+    struct er_summary s;
+    er_summary_init(&s);
+    load(&s, "sample.jsonl");
+    char *t = render(&s, er_summary_print_table);
+    const char *expected =
+        "program             requests     bytes waited     wait_ms   weak eagain hangs  apis\n"
+        "/usr/bin/python3.11        4        96      1    1400.000      1      1     1  getrandom:3 read:1\n"
+        "/usr/bin/openssl           1        48      1    1300.250      0      0     0  getentropy:1\n"
+        "total                      5       144      2    2700.250      1      1     1  getrandom:3 read:1 getentropy:1\n";
+    cr_assert_str_eq(t, expected);
+    free(t);
+    er_summary_free(&s);
+}
+
+Test(summary, programs_in_order_of_first_request_across_logs)
+{
+    struct er_summary s;
+    er_summary_init(&s);
+    load(&s, "sample.jsonl");
+    load(&s, "second.jsonl"); /* ssh-keygen's record is the earliest of all */
+    char *t = render(&s, er_summary_print_table);
+    const char *ssh = strstr(t, "/usr/bin/ssh-keygen"), *py = strstr(t, "/usr/bin/python3.11"),
+               *ossl = strstr(t, "/usr/bin/openssl");
+    cr_assert(ssh && py && ossl, "%s", t);
+    cr_assert(ssh < py && py < ossl, "%s", t);
+    cr_assert(strstr(t, "malformed") == NULL, "blank lines and unknown events are no error: %s", t);
+    free(t);
+    er_summary_free(&s);
+}
+
+Test(summary, malformed_lines_are_counted_and_named)
+{
+    struct er_summary s;
+    er_summary_init(&s);
+    load(&s, "garbage.jsonl");
+    cr_assert_eq(s.malformed, 4);
+    cr_assert_eq(s.records, 1);
+    char *t = render(&s, er_summary_print_table);
+    cr_assert(strstr(t, "/bin/dd") != NULL, "%s", t);
+    cr_assert(strstr(t, "4 malformed lines skipped (first at garbage.jsonl:1)\n") != NULL, "%s", t);
+    free(t);
+    er_summary_free(&s);
+}
+
+Test(summary, json)
+{
+    struct er_summary s;
+    er_summary_init(&s);
+    load(&s, "second.jsonl");
+    load(&s, "garbage.jsonl");
+    char *t = render(&s, er_summary_print_json);
+    const char *expected =
+        "{\"programs\":["
+        "{\"exe\":\"/usr/bin/ssh-keygen\",\"requests\":1,\"bytes\":32,\"waited\":0,\"waited_ms\":0.000,"
+        "\"weak\":0,\"eagain\":0,\"einval\":0,\"interrupted\":0,\"abort\":1,\"hangs\":0,"
+        "\"apis\":{\"arc4random_buf\":1}},"
+        "{\"exe\":\"/usr/bin/python3.11\",\"requests\":1,\"bytes\":32,\"waited\":0,\"waited_ms\":0.000,"
+        "\"weak\":1,\"eagain\":0,\"einval\":0,\"interrupted\":0,\"abort\":0,\"hangs\":0,"
+        "\"apis\":{\"getentropy\":1}},"
+        "{\"exe\":\"/bin/dd\",\"requests\":1,\"bytes\":512,\"waited\":0,\"waited_ms\":0.000,"
+        "\"weak\":0,\"eagain\":1,\"einval\":0,\"interrupted\":0,\"abort\":0,\"hangs\":0,"
+        "\"apis\":{\"read\":1}}],"
+        "\"totals\":{\"requests\":3,\"bytes\":576,\"waited\":0,\"waited_ms\":0.000,\"weak\":1,"
+        "\"eagain\":1,\"einval\":0,\"interrupted\":0,\"abort\":1,\"hangs\":0,"
+        "\"apis\":{\"arc4random_buf\":1,\"getentropy\":1,\"read\":1}},"
+        "\"records\":3,\"malformed\":4}\n";
+    cr_assert_str_eq(t, expected);
+    free(t);
+    er_summary_free(&s);
+}
+
+Test(summary, json_escapes_names)
+{
+    struct er_summary s;
+    er_summary_init(&s);
+    struct er_record r = { .event = "request", .exe = "/tmp/a\"b\\c\x01\xff", .api = "getrandom" };
+    cr_assert(er_summary_add(&s, &r, false));
+    char *t = render(&s, er_summary_print_json);
+    cr_assert(strstr(t, "\"exe\":\"/tmp/a\\\"b\\\\c\\u0001\\u00ff\"") != NULL, "%s", t);
+    free(t);
+    char *table = render(&s, er_summary_print_table);
+    cr_assert(strstr(table, "/tmp/a\"b\\c?\xff") != NULL, "control characters hidden: %s", table);
+    free(table);
+    er_summary_free(&s);
+}
+
+Test(summary, empty)
+{
+    struct er_summary s;
+    er_summary_init(&s);
+    char *t = render(&s, er_summary_print_table);
+    cr_assert_str_eq(t, "no entropy requests recorded\n");
+    free(t);
+    t = render(&s, er_summary_print_json);
+    cr_assert(strncmp(t, "{\"programs\":[],\"totals\":{\"requests\":0,", 38) == 0, "%s", t);
+    free(t);
+    er_summary_free(&s);
+}
+
+Test(summary, hang_only_program_is_listed)
+{
+    struct er_summary s;
+    er_summary_init(&s);
+    char line[] = "{\"event\":\"hang\",\"pid\":5,\"tid\":5,\"exe\":\"/usr/bin/node\",\"api\":\"getentropy\","
+                  "\"bytes\":48,\"action\":\"block\",\"waited_ms\":10000.000}";
+    cr_assert(er_summary_add_line(&s, line, "x:1"));
+    cr_assert_eq(s.len, 1);
+    cr_assert_eq(s.programs[0].stats.hangs, 1);
+    cr_assert_eq(s.programs[0].stats.requests, 0, "the hanging request has not returned yet");
+    er_summary_free(&s);
+}
