@@ -3,6 +3,17 @@
 #include <dlfcn.h>
 #include <execinfo.h>
 #include <string.h>
+#include <sys/auxv.h>
+
+/* Where the main program is mapped: its program headers are inside its first page. */
+static const void *main_program_base(void)
+{
+    static const void *base;
+    Dl_info info;
+    if (base == NULL && dladdr((const void *)getauxval(AT_PHDR), &info) != 0)
+        base = info.dli_fbase;
+    return base;
+}
 
 void er_caller_lookup(const void *address, const char *main_program, struct er_caller *out)
 {
@@ -14,8 +25,9 @@ void er_caller_lookup(const void *address, const char *main_program, struct er_c
     if (address != NULL && dladdr((const char *)address - 1, &info) != 0) {
         out->object = info.dli_fname;
         out->symbol = info.dli_sname;
-        /* The loader names the main program by how it was started ("node"), not by its path. */
-        if (out->object != NULL && strchr(out->object, '/') == NULL)
+        /* The loader names the main program by how it was started ("node", a symlink), not by
+         * the path of the file, which is what "exe" says. */
+        if (info.dli_fbase == main_program_base())
             out->object = main_program;
     }
 }
