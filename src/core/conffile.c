@@ -2,6 +2,7 @@
 
 #include <string.h>
 
+#include "config.h"
 #include "strbuf.h"
 
 static const char *const known_names[] = {
@@ -38,7 +39,7 @@ static void report_line(struct er_strbuf *sb, const char *path, int line, const 
     er_sb_puts(sb, ": ");
     er_sb_puts(sb, what);
     er_sb_put_value(sb, detail);
-    er_sb_puts(sb, "\n");
+    er_sb_puts(sb, ER_PASSTHROUGH_NOTE "\n");
 }
 
 int er_conffile_parse(char *text, const char *path, struct er_conffile *out, char *errbuf,

@@ -190,7 +190,7 @@ static void report_bad(struct er_strbuf *sb, const char *name, const struct er_c
     er_sb_put_value(sb, value);
     er_sb_puts(sb, " is not valid; accepted: ");
     er_sb_puts(sb, accepted);
-    er_sb_puts(sb, "\n");
+    er_sb_puts(sb, ER_PASSTHROUGH_NOTE "\n");
 }
 
 int er_settings_load(struct er_settings *s, er_lookup_fn lookup, void *ctx, char *errbuf,
@@ -232,9 +232,7 @@ int er_settings_load_layered(struct er_settings *s, er_lookup_fn lookup, void *c
     CHECK(ER_ENV_HANG_TIMEOUT, er_parse_hang_timeout(v, &s->hang_timeout_ns), ER_ACCEPT_HANG_TIMEOUT);
 #undef CHECK
 
-    if (bad > 0) {
+    if (bad > 0)
         s->policy = ER_POLICY_PASSTHROUGH;
-        er_sb_puts(&sb, "earlyrandom: running this process as passthrough\n");
-    }
     return bad;
 }

@@ -70,6 +70,9 @@ struct er_settings {
 #define ER_ACCEPT_LOG_ALL "0 or 1"
 #define ER_ACCEPT_HANG_TIMEOUT "a duration such as 10s, 500ms, or off"
 
+/* Ends every message about a bad setting: what the process does about it. */
+#define ER_PASSTHROUGH_NOTE "; this process runs as passthrough"
+
 void er_settings_default(struct er_settings *s);
 
 /* Per-value parsers, shared by the library and the command so both accept the same words. */
@@ -87,8 +90,9 @@ const char *er_policy_name(enum er_policy p);
 typedef const char *(*er_lookup_fn)(const char *name, void *ctx);
 
 /* Fills *s from the variables. Each bad value adds one line to errbuf ("earlyrandom: VAR='value'
- * is not valid; accepted: ...\n") and is left at its default; if any was bad the policy becomes
- * passthrough, so a typo never breaks the program. Returns the number of bad values. */
+ * is not valid; accepted: ...; this process runs as passthrough\n") and is left at its default;
+ * if any was bad the policy becomes passthrough, so a typo never breaks the program. Returns the
+ * number of bad values. */
 int er_settings_load(struct er_settings *s, er_lookup_fn lookup, void *ctx, char *errbuf,
                      size_t errlen);
 

@@ -103,6 +103,16 @@ static void w_json_string(struct writer *w, const char *s, size_t max_in)
     w_puts(w, "\"");
     size_t i = 0;
     while (i < n) {
+        /* Runs of plain ASCII, the usual content, are copied at once. */
+        size_t run = 0;
+        while (i + run < n && p[i + run] >= 0x20 && p[i + run] < 0x7f && p[i + run] != '"' &&
+               p[i + run] != '\\')
+            run++;
+        if (run > 0) {
+            w_put(w, (const char *)p + i, run);
+            i += run;
+            continue;
+        }
         unsigned char c = p[i];
         size_t seq = utf8_len(p + i, n - i);
         if (c == '"' || c == '\\') {
@@ -230,6 +240,21 @@ size_t er_format_json(const struct er_record *r, char *buf, size_t cap)
 
 static const char *or_unknown(const char *s) { return s ? s : "?"; }
 
+/* A string in a readable line: control characters become \xNN, so that a file name holding a
+ * newline or a terminal escape cannot forge a log line or drive the terminal. */
+static void w_text(struct writer *w, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p < 0x20 || *p == 0x7f) {
+            char esc[4] = { '\\', 'x', hex[*p >> 4], hex[*p & 15] };
+            w_put(w, esc, 4);
+        } else {
+            w_put(w, (const char *)p, 1);
+        }
+    }
+}
+
 /* Short program name from an executable path, for the readable line. */
 static const char *base_name(const char *path)
 {
@@ -244,15 +269,15 @@ size_t er_format_text(const struct er_record *r, char *buf, size_t cap)
     const char *action = or_unknown(r->action);
 
     w_puts(&w, hang ? "earlyrandom: HANG " : "earlyrandom: ");
-    w_puts(&w, base_name(or_unknown(r->exe)));
+    w_text(&w, base_name(or_unknown(r->exe)));
     w_puts(&w, "[");
     w_i64(&w, r->pid);
     w_puts(&w, "] ");
-    w_puts(&w, or_unknown(r->api));
+    w_text(&w, or_unknown(r->api));
     w_puts(&w, "(");
     bool sep = false;
     if (r->device) {
-        w_puts(&w, r->device);
+        w_text(&w, r->device);
         sep = true;
     }
     if (r->has_bytes) {
@@ -263,12 +288,12 @@ size_t er_format_text(const struct er_record *r, char *buf, size_t cap)
     }
     if (r->flags) {
         w_puts(&w, sep ? ", " : "");
-        w_puts(&w, r->flags);
+        w_text(&w, r->flags);
     }
     w_puts(&w, ") pool ");
-    w_puts(&w, or_unknown(r->pool));
+    w_text(&w, or_unknown(r->pool));
     w_puts(&w, ", ");
-    w_puts(&w, or_unknown(r->policy));
+    w_text(&w, or_unknown(r->policy));
     w_puts(&w, ": ");
 
     if (hang) {
@@ -294,26 +319,26 @@ size_t er_format_text(const struct er_record *r, char *buf, size_t cap)
     } else if (strcmp(action, "abort") == 0) {
         w_puts(&w, "no entropy: aborting as glibc does");
     } else {
-        w_puts(&w, action);
+        w_text(&w, action);
     }
     if (r->errno_name && !hang && strcmp(action, "eagain") != 0 && strcmp(action, "einval") != 0) {
         w_puts(&w, " (");
-        w_puts(&w, r->errno_name);
+        w_text(&w, r->errno_name);
         w_puts(&w, ")");
     }
     if (r->caller) {
         w_puts(&w, "; called from ");
-        w_puts(&w, r->caller);
+        w_text(&w, r->caller);
         if (r->caller_symbol) {
             w_puts(&w, " ");
-            w_puts(&w, r->caller_symbol);
+            w_text(&w, r->caller_symbol);
         }
     }
     for (size_t i = 0; hang && r->backtrace && i < r->backtrace_len; i++) {
         w_puts(&w, "\n    #");
         w_u64(&w, i);
         w_puts(&w, " ");
-        w_puts(&w, or_unknown(r->backtrace[i]));
+        w_text(&w, or_unknown(r->backtrace[i]));
     }
     return w_finish(&w);
 }

@@ -1,6 +1,9 @@
 #include "real.h"
 
 #include <dlfcn.h>
+#include <errno.h>
+
+#include "rawsys.h"
 
 /* glibc's exported aliases of its own functions, used while dlsym is still resolving a hook. */
 extern ssize_t __read(int, void *, size_t);
@@ -11,6 +14,38 @@ extern int __dup2(int, int);
 extern int __fcntl(int, int, ...);
 extern ssize_t __pread64(int, void *, size_t, off64_t);
 extern int __poll(struct pollfd *, nfds_t, int);
+extern FILE *_IO_fopen(const char *, const char *);
+extern size_t _IO_fread(void *, size_t, size_t, FILE *);
+extern int _IO_getc(FILE *);
+
+/* Stand-ins where glibc exports no alias; the fortify checks are skipped only in that moment. */
+static ssize_t er_fallback_read_chk(int fd, void *buf, size_t len, size_t buflen)
+{
+    (void)buflen;
+    return __read(fd, buf, len);
+}
+
+static ssize_t er_fallback_pread_chk(int fd, void *buf, size_t len, off64_t offset, size_t buflen)
+{
+    (void)buflen;
+    return __pread64(fd, buf, len, offset);
+}
+
+static size_t er_fallback_fread_chk(void *ptr, size_t ptrlen, size_t size, size_t n, FILE *stream)
+{
+    (void)ptrlen;
+    return _IO_fread(ptr, size, n, stream);
+}
+
+static ssize_t er_fallback_readv(int fd, const struct iovec *iov, int iovcnt)
+{
+    long r = er_raw_syscall6(SYS_readv, fd, (long)iov, iovcnt, 0, 0, 0);
+    if (r < 0) {
+        errno = (int)-r;
+        return -1;
+    }
+    return r;
+}
 
 /* Set while this thread is inside dlsym, which may allocate; an allocator that then calls a hook
  * gets the fallback instead of recursing into dlsym. Initial-exec: no allocation on access. */
@@ -33,9 +68,9 @@ static void *resolve(const char *name, void **slot, void *fallback)
 }
 
 #define ER_DEFINE_REAL(name, ret, params, fallback)                                          \
-    er_##name##_fn er_real_##name(void)                                                      \
+    void *er_slot_##name;                                                                    \
+    er_##name##_fn er_resolve_##name(void)                                                   \
     {                                                                                        \
-        static void *slot;                                                                   \
-        return (er_##name##_fn)resolve(#name, &slot, (void *)(fallback));                    \
+        return (er_##name##_fn)resolve(#name, &er_slot_##name, (void *)(fallback));          \
     }
 ER_REAL_FUNCTIONS(ER_DEFINE_REAL)

@@ -9,50 +9,60 @@
 #include <sys/uio.h>
 #include <poll.h>
 
-/* name, return type, parameter list, what to call while dlsym is still resolving it (glibc's own
- * exported alias where there is one; NULL makes the hook use a raw system call or fail ENOSYS) */
-#define ER_REAL_FUNCTIONS(X)                                                                 \
-    X(getrandom, ssize_t, (void *, size_t, unsigned int), NULL)                                    \
-    X(getentropy, int, (void *, size_t), NULL)                                                     \
-    X(arc4random, uint32_t, (void), NULL)                                                          \
-    X(arc4random_buf, void, (void *, size_t), NULL)                                                \
-    X(arc4random_uniform, uint32_t, (uint32_t), NULL)                                              \
-    X(syscall, long, (long, ...), NULL)                                                            \
-    X(open, int, (const char *, int, ...), __open)                                                   \
-    X(open64, int, (const char *, int, ...), __open64)                                                 \
-    X(openat, int, (int, const char *, int, ...), NULL)                                            \
-    X(openat64, int, (int, const char *, int, ...), NULL)                                          \
-    X(__open_2, int, (const char *, int), NULL)                                                    \
-    X(__open64_2, int, (const char *, int), NULL)                                                  \
-    X(__openat_2, int, (int, const char *, int), NULL)                                             \
-    X(__openat64_2, int, (int, const char *, int), NULL)                                           \
-    X(fopen, FILE *, (const char *, const char *), NULL)                                           \
-    X(fopen64, FILE *, (const char *, const char *), NULL)                                         \
-    X(read, ssize_t, (int, void *, size_t), __read)                                                  \
-    X(__read_chk, ssize_t, (int, void *, size_t, size_t), NULL)                                    \
-    X(readv, ssize_t, (int, const struct iovec *, int), NULL)                                      \
-    X(pread, ssize_t, (int, void *, size_t, off_t), __pread64)                                          \
-    X(pread64, ssize_t, (int, void *, size_t, off64_t), __pread64)                                      \
-    X(__pread_chk, ssize_t, (int, void *, size_t, off_t, size_t), NULL)                            \
-    X(__pread64_chk, ssize_t, (int, void *, size_t, off64_t, size_t), NULL)                        \
-    X(fread, size_t, (void *, size_t, size_t, FILE *), NULL)                                       \
-    X(fread_unlocked, size_t, (void *, size_t, size_t, FILE *), NULL)                              \
-    X(__fread_chk, size_t, (void *, size_t, size_t, size_t, FILE *), NULL)                         \
-    X(fgetc, int, (FILE *), NULL)                                                                  \
-    X(getc, int, (FILE *), NULL)                                                                   \
-    X(close, int, (int), __close)                                                                     \
-    X(close_range, int, (unsigned int, unsigned int, int), NULL)                                   \
-    X(closefrom, void, (int), NULL)                                                                \
-    X(dup, int, (int), NULL)                                                                       \
-    X(dup2, int, (int, int), __dup2)                                                                 \
-    X(dup3, int, (int, int, int), NULL)                                                            \
-    X(fcntl, int, (int, int, ...), __fcntl)                                                           \
-    X(fcntl64, int, (int, int, ...), __fcntl)                                                         \
+/* name, return type, parameter list, what to call while dlsym is still resolving it: glibc's own
+ * exported alias where there is one, a small stand-in from real.c, or NULL where the hook itself
+ * falls back to a raw system call. */
+#define ER_REAL_FUNCTIONS(X)                                                                    \
+    X(getrandom, ssize_t, (void *, size_t, unsigned int), NULL)                                 \
+    X(getentropy, int, (void *, size_t), NULL)                                                  \
+    X(arc4random, uint32_t, (void), NULL)                                                       \
+    X(arc4random_buf, void, (void *, size_t), NULL)                                             \
+    X(arc4random_uniform, uint32_t, (uint32_t), NULL)                                           \
+    X(syscall, long, (long, ...), NULL)                                                         \
+    X(open, int, (const char *, int, ...), __open)                                              \
+    X(open64, int, (const char *, int, ...), __open64)                                          \
+    X(openat, int, (int, const char *, int, ...), NULL)                                         \
+    X(openat64, int, (int, const char *, int, ...), NULL)                                       \
+    X(__open_2, int, (const char *, int), NULL)                                                 \
+    X(__open64_2, int, (const char *, int), NULL)                                               \
+    X(__openat_2, int, (int, const char *, int), NULL)                                          \
+    X(__openat64_2, int, (int, const char *, int), NULL)                                        \
+    X(fopen, FILE *, (const char *, const char *), _IO_fopen)                                   \
+    X(fopen64, FILE *, (const char *, const char *), _IO_fopen)                                 \
+    X(read, ssize_t, (int, void *, size_t), __read)                                             \
+    X(__read_chk, ssize_t, (int, void *, size_t, size_t), er_fallback_read_chk)                 \
+    X(readv, ssize_t, (int, const struct iovec *, int), er_fallback_readv)                      \
+    X(pread, ssize_t, (int, void *, size_t, off_t), __pread64)                                  \
+    X(pread64, ssize_t, (int, void *, size_t, off64_t), __pread64)                              \
+    X(__pread_chk, ssize_t, (int, void *, size_t, off_t, size_t), er_fallback_pread_chk)        \
+    X(__pread64_chk, ssize_t, (int, void *, size_t, off64_t, size_t), er_fallback_pread_chk)    \
+    X(fread, size_t, (void *, size_t, size_t, FILE *), _IO_fread)                               \
+    X(fread_unlocked, size_t, (void *, size_t, size_t, FILE *), _IO_fread)                      \
+    X(__fread_chk, size_t, (void *, size_t, size_t, size_t, FILE *), er_fallback_fread_chk)     \
+    X(fgetc, int, (FILE *), _IO_getc)                                                           \
+    X(getc, int, (FILE *), _IO_getc)                                                            \
+    X(close, int, (int), __close)                                                               \
+    X(close_range, int, (unsigned int, unsigned int, int), NULL)                                \
+    X(closefrom, void, (int), NULL)                                                             \
+    X(dup, int, (int), NULL)                                                                    \
+    X(dup2, int, (int, int), __dup2)                                                            \
+    X(dup3, int, (int, int, int), NULL)                                                         \
+    X(fcntl, int, (int, int, ...), __fcntl)                                                     \
+    X(fcntl64, int, (int, int, ...), __fcntl)                                                   \
     X(poll, int, (struct pollfd *, nfds_t, int), __poll)
 
-#define ER_DECLARE_REAL(name, ret, params, fallback)                                                   \
-    typedef ret(*er_##name##_fn) params;                                                     \
-    er_##name##_fn er_real_##name(void);
+/* er_real_NAME() is what a hook calls: once resolved, a single load from a slot, inlined into
+ * the hook; the first call goes out of line to dlsym. */
+#define ER_DECLARE_REAL(name, ret, params, fallback)                                         \
+    typedef ret(*er_##name##_fn) params;                                                   \
+    extern void *er_slot_##name __attribute__((visibility("hidden")));                     \
+    er_##name##_fn er_resolve_##name(void)                                                 \
+        __attribute__((visibility("hidden"), noinline, cold));                             \
+    static inline er_##name##_fn er_real_##name(void)                                      \
+    {                                                                                      \
+        void *fn = __atomic_load_n(&er_slot_##name, __ATOMIC_ACQUIRE);                     \
+        return __builtin_expect(fn != NULL, 1) ? (er_##name##_fn)fn : er_resolve_##name(); \
+    }
 ER_REAL_FUNCTIONS(ER_DECLARE_REAL)
 #undef ER_DECLARE_REAL
 

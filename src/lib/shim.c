@@ -1,6 +1,7 @@
 #include "shim.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,47 @@ static const char *lookup_variable(const char *name, void *ctx)
 {
     (void)ctx;
     return secure_getenv(name);
+}
+
+/* pid and tid are asked of the kernel once (per process, per thread), not once per record. */
+static pid_t cached_pid;
+static __thread pid_t cached_tid __attribute__((tls_model("initial-exec")));
+
+static void forget_ids_in_child(void)
+{
+    cached_pid = 0;
+    cached_tid = 0;
+}
+
+static pid_t current_pid(void)
+{
+    pid_t pid = __atomic_load_n(&cached_pid, __ATOMIC_RELAXED);
+    if (pid == 0) {
+        pid = getpid();
+        __atomic_store_n(&cached_pid, pid, __ATOMIC_RELAXED);
+    }
+    return pid;
+}
+
+static pid_t current_tid(void)
+{
+    if (cached_tid == 0)
+        cached_tid = gettid();
+    return cached_tid;
+}
+
+/* Whether the real kernel pool is initialized: asked with one byte without waiting until the
+ * answer is yes, which it then stays. */
+static const char *kernel_pool_state(void)
+{
+    static int ready;
+    if (__atomic_load_n(&ready, __ATOMIC_RELAXED))
+        return "initialized";
+    unsigned char probe;
+    if (er_raw_getrandom(&probe, 1, ER_GRND_NONBLOCK) == -EAGAIN)
+        return "uninitialized";
+    __atomic_store_n(&ready, 1, __ATOMIC_RELAXED);
+    return "initialized";
 }
 
 extern int __open64(const char *, int, ...);
@@ -89,14 +131,9 @@ static void load_settings(void)
     int bad_values = er_settings_load_layered(&er_settings, secure ? NULL : lookup_variable, NULL,
                                               have_file ? &conffile : NULL, errors + used,
                                               sizeof errors - used);
-    if (bad_lines > 0 && bad_values == 0) {
-        /* A line that is not a setting at all makes the file as untrustworthy as a bad value. */
+    /* A line that is not a setting at all makes the file as untrustworthy as a bad value. */
+    if (bad_lines > 0)
         er_settings.policy = ER_POLICY_PASSTHROUGH;
-        static const char verdict[] = "earlyrandom: running this process as passthrough\n";
-        used = strlen(errors);
-        if (used + sizeof verdict <= sizeof errors)
-            memcpy(errors + used, verdict, sizeof verdict);
-    }
     if (bad_lines + bad_values > 0)
         __write(STDERR_FILENO, errors, strlen(errors));
     if (secure && !have_file) {
@@ -108,6 +145,7 @@ static void load_settings(void)
 
     er_pool_setup(&er_settings, load_ns);
     er_sink_setup(&er_settings);
+    pthread_atfork(NULL, NULL, forget_ids_in_child);
     bool nothing_to_log = er_settings.log == ER_LOG_NONE;
     if ((er_settings.policy == ER_POLICY_PASSTHROUGH && nothing_to_log) ||
         (!er_settings.log_all && er_pool_initialized()))
@@ -177,13 +215,10 @@ static void fill_record(struct er_record *rec, const struct er_request *q, const
     rec->time_ns = realtime_ns();
     rec->has_boot = true;
     rec->boot_ns = er_boottime_ns();
-    /* One byte asked of the real kernel without waiting says whether its own pool is ready:
-     * what a boot audit needs to tell a real early request from a simulated one. */
-    unsigned char probe;
-    rec->kernel_pool = er_raw_getrandom(&probe, 1, ER_GRND_NONBLOCK) == -EAGAIN ? "uninitialized"
-                                                                                : "initialized";
-    rec->pid = getpid();
-    rec->tid = gettid();
+    /* What a boot audit needs to tell a real early request from a simulated one. */
+    rec->kernel_pool = kernel_pool_state();
+    rec->pid = current_pid();
+    rec->tid = current_tid();
     rec->exe = exe_path;
     rec->api = q->api;
     rec->device = q->device;

@@ -14,6 +14,8 @@
 #define ER_HIDDEN __attribute__((visibility("hidden")))
 #define ER_EXPORT __attribute__((visibility("default")))
 #define ER_LIKELY(x) __builtin_expect(!!(x), 1)
+/* Kept out of the hooks, so that their fast path stays a load, a test and a jump. */
+#define ER_SLOW_PATH __attribute__((noinline, cold))
 
 /* Nonzero once nothing is left to simulate or log: the pool is initialized and post-init logging
  * is off, or the policy is passthrough with no log. Set once, never cleared. */

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "fdtrack.h"
 #include "logrec.h"
 
 /* glibc's exported aliases, so that the library's own I/O never goes through its hooks. */
@@ -26,6 +27,10 @@ static const char *path;
 #define PUBLISHING (-2)
 static int log_fd = -1;
 static uint64_t log_dev, log_ino;
+/* The descriptor generation at which log_fd (or fd 2) was last seen to be ours: until a close or
+ * dup in the program changes it, no fstat is needed before a write. */
+static unsigned long log_fd_checked = (unsigned long)-1;
+static unsigned long stderr_checked = (unsigned long)-1;
 static dev_t stderr_dev;
 static ino_t stderr_ino;
 static bool stderr_ok;
@@ -86,8 +91,25 @@ static int open_log_file(uint64_t *dev, uint64_t *ino)
 
 static bool log_fd_is_ours(int fd)
 {
-    return fd_is(fd, __atomic_load_n(&log_dev, __ATOMIC_ACQUIRE),
-                 __atomic_load_n(&log_ino, __ATOMIC_ACQUIRE));
+    unsigned long now = er_fd_generation();
+    if (__atomic_load_n(&log_fd_checked, __ATOMIC_ACQUIRE) == now)
+        return true;
+    if (!fd_is(fd, __atomic_load_n(&log_dev, __ATOMIC_ACQUIRE),
+               __atomic_load_n(&log_ino, __ATOMIC_ACQUIRE)))
+        return false;
+    __atomic_store_n(&log_fd_checked, now, __ATOMIC_RELEASE);
+    return true;
+}
+
+static bool stderr_is_ours(void)
+{
+    unsigned long now = er_fd_generation();
+    if (__atomic_load_n(&stderr_checked, __ATOMIC_ACQUIRE) == now)
+        return true;
+    if (!fd_is(STDERR_FILENO, stderr_dev, stderr_ino))
+        return false;
+    __atomic_store_n(&stderr_checked, now, __ATOMIC_RELEASE);
+    return true;
 }
 
 /* Writes to the log file, reopening it when our descriptor was closed or its number reused. The
@@ -109,6 +131,7 @@ static void write_log_file(const char *record, size_t len)
                                     __ATOMIC_ACQUIRE)) {
         __atomic_store_n(&log_dev, dev, __ATOMIC_RELEASE);
         __atomic_store_n(&log_ino, ino, __ATOMIC_RELEASE);
+        __atomic_store_n(&log_fd_checked, er_fd_generation(), __ATOMIC_RELEASE);
         __atomic_store_n(&log_fd, fresh, __ATOMIC_RELEASE);
         return;
     }
@@ -162,7 +185,7 @@ void er_sink_write(const char *record, size_t len)
         write_log_file(record, len);
         break;
     case ER_LOG_STDERR:
-        if (stderr_ok && fd_is(STDERR_FILENO, stderr_dev, stderr_ino))
+        if (stderr_ok && stderr_is_ours())
             write_all_once(STDERR_FILENO, record, len);
         break;
     case ER_LOG_KMSG:

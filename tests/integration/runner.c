@@ -157,3 +157,9 @@ double field_ms(const char *line)
     const char *p = line ? strstr(line, "ms=") : NULL;
     return p ? strtod(p + 3, NULL) : -1;
 }
+
+double field_cpu(const char *line)
+{
+    const char *p = line ? strstr(line, "cpu=") : NULL;
+    return p ? strtod(p + 4, NULL) : -1;
+}

@@ -30,6 +30,9 @@ const char *temp_path(const char *name);
 /* Counts lines of s that contain needle. */
 int count_lines_with(const char *s, const char *needle);
 
+/* CPU ms from a "cpu=" field in the helper's output line, or -1. */
+double field_cpu(const char *line);
+
 /* Time in ms from a "ms=" field in the helper's output line, or -1. */
 double field_ms(const char *line);
 

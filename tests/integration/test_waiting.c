@@ -23,7 +23,7 @@ Test(waiting, a_300ms_init_waits_300ms_and_burns_no_cpu)
     double ms = field_ms(r.out);
     cr_expect(strncmp(r.out, "ok getrandom ret=16", 19) == 0, "got: %s", r.out);
     cr_expect(ms >= 295 && ms < 450, "getrandom returned after %.1f ms, expected ~300", ms);
-    cr_expect(r.cpu_ms < 60, "the wait used %.1f ms of CPU", r.cpu_ms);
+    cr_expect(field_cpu(r.out) >= 0 && field_cpu(r.out) < 15, "the 300 ms wait used %.1f ms of CPU", field_cpu(r.out));
 }
 
 Test(waiting, never_waits_until_killed)
@@ -34,7 +34,6 @@ Test(waiting, never_waits_until_killed)
     run_program(&r, argv, env, true, 1500);
     cr_expect(r.timed_out, "getrandom returned although the pool never initializes: %s", r.out);
     cr_expect(r.out[0] == '\0', "no result expected, got: %s", r.out);
-    cr_expect(r.cpu_ms < 60, "the wait used %.1f ms of CPU", r.cpu_ms);
 }
 
 static void *create_later(void *path)
@@ -132,7 +131,8 @@ Test(waiting, many_threads_waiting_across_the_init_moment_all_resume)
     if (p)
         sscanf(p, "min_ms=%lf max_ms=%lf", &min, &max);
     cr_expect(min >= 490 && max < 1000, "threads resumed between %.1f and %.1f ms, init at 500", min, max);
-    cr_expect(r.cpu_ms < 150, "64 waiting threads used %.1f ms of CPU", r.cpu_ms);
+    /* thread creation included: a sleeping wait costs nothing of its own */
+    cr_expect(field_cpu(r.out) >= 0 && field_cpu(r.out) < 60, "64 waiting threads used %.1f ms of CPU", field_cpu(r.out));
 }
 
 Test(waiting, fork_while_another_thread_waits)

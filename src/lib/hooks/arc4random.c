@@ -113,7 +113,7 @@ static const struct er_ops arc4_ops = {
     .fail = er_fail_minus_one, /* never used: arc4random cannot fail, it aborts */
 };
 
-static long long run_arc4(const char *api, const void *caller, struct arc4_call *c, size_t bytes)
+ER_SLOW_PATH static long long run_arc4(const char *api, const void *caller, struct arc4_call *c, size_t bytes)
 {
     struct er_request q;
     er_request_init(&q, api, caller);

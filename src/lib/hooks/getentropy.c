@@ -61,12 +61,10 @@ static const struct er_ops getentropy_ops = {
     .fail = er_fail_minus_one,
 };
 
-ER_EXPORT int getentropy(void *buf, size_t len)
+ER_SLOW_PATH static int handle_getentropy(void *buf, size_t len, const void *caller)
 {
-    if (er_fast())
-        return real_getentropy(buf, len, 0);
     struct er_request q;
-    er_request_init(&q, "getentropy", __builtin_return_address(0));
+    er_request_init(&q, "getentropy", caller);
     q.has_bytes = true;
     q.bytes = len;
     q.kind = ER_REQ_BLOCKING;
@@ -74,4 +72,11 @@ ER_EXPORT int getentropy(void *buf, size_t len)
     q.wait_through_eintr = true;
     struct getentropy_call c = { buf, len };
     return (int)er_run(&q, &getentropy_ops, &c);
+}
+
+ER_EXPORT int getentropy(void *buf, size_t len)
+{
+    if (er_fast())
+        return real_getentropy(buf, len, 0);
+    return handle_getentropy(buf, len, __builtin_return_address(0));
 }

@@ -5,6 +5,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fdtrack.h"
 #include "logrec.h"
 #include "rawsys.h"
 #include "real.h"
@@ -58,7 +59,7 @@ static const struct er_ops getrandom_ops = {
     .fail = er_fail_minus_one,
 };
 
-static ssize_t handle_getrandom(const char *api, const void *caller, void *buf, size_t len,
+ER_SLOW_PATH static ssize_t handle_getrandom(const char *api, const void *caller, void *buf, size_t len,
                                 unsigned int flags)
 {
     struct er_request q;
@@ -78,6 +79,25 @@ ER_EXPORT ssize_t getrandom(void *buf, size_t len, unsigned int flags)
     return handle_getrandom("getrandom", __builtin_return_address(0), buf, len, flags);
 }
 
+static void forget_descriptors(long number, long a1, long a2, long a3)
+{
+    (void)a3;
+    switch (number) {
+    case SYS_close:
+        er_fd_forget((int)a1);
+        break;
+    case SYS_dup2:
+    case SYS_dup3:
+        er_fd_forget((int)a2);
+        break;
+    case SYS_close_range:
+        er_fd_forget_range((unsigned int)a1, (unsigned int)a2);
+        break;
+    default:
+        break;
+    }
+}
+
 /* syscall(2) is variadic; like glibc's own, this takes six long arguments and forwards every
  * number it does not handle unchanged (a shim that refused unknown numbers broke programs). */
 ER_EXPORT long syscall(long number, ...)
@@ -92,9 +112,14 @@ ER_EXPORT long syscall(long number, ...)
         return handle_getrandom("syscall", __builtin_return_address(0), (void *)a1, (size_t)a2,
                                 (unsigned int)a3);
     er_syscall_fn next = er_real_syscall();
-    if (next == NULL) {
-        errno = ENOSYS;
-        return -1;
+    long r = next ? next(number, a1, a2, a3, a4, a5, a6)
+                  : er_raw_syscall6(number, a1, a2, a3, a4, a5, a6);
+    if (next == NULL && r < 0 && r > -4096) {
+        errno = (int)-r;
+        r = -1;
     }
-    return next(number, a1, a2, a3, a4, a5, a6);
+    /* Descriptors closed or replaced behind the other hooks' back. */
+    if (!er_fast() && r >= 0)
+        forget_descriptors(number, a1, a2, a3);
+    return r;
 }

@@ -33,7 +33,7 @@ static int raw_openat(int dirfd, const char *path, int flags, mode_t mode)
     return (int)r;
 }
 
-static int opened(const char *api, int fd, int flags, const void *caller)
+static inline int opened(const char *api, int fd, int flags, const void *caller)
 {
     if (!er_fast())
         er_device_opened_flags(api, fd, flags, caller);
@@ -94,7 +94,7 @@ FORTIFIED_OPEN(__open64_2)
 FORTIFIED_OPENAT(__openat_2)
 FORTIFIED_OPENAT(__openat64_2)
 
-static FILE *stream_opened(const char *api, FILE *stream, const char *mode, const void *caller)
+ER_SLOW_PATH static FILE *stream_opened(const char *api, FILE *stream, const char *mode, const void *caller)
 {
     if (stream != NULL && !er_fast()) {
         int saved = errno;

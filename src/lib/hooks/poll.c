@@ -33,10 +33,10 @@ static int min_timeout(int a, int b)
     return a < b ? a : b;
 }
 
-ER_EXPORT int poll(struct pollfd *fds, nfds_t nfds, int timeout)
+ER_SLOW_PATH static int handle_poll(struct pollfd *fds, nfds_t nfds, int timeout)
 {
     er_poll_fn real_poll = er_real_poll();
-    if (er_fast() || !er_loaded() || er_settings.policy == ER_POLICY_PASSTHROUGH)
+    if (!er_loaded() || er_settings.policy == ER_POLICY_PASSTHROUGH)
         return real_poll(fds, nfds, timeout);
 
     nfds_t masked[MAX_MASKED];
@@ -69,4 +69,11 @@ ER_EXPORT int poll(struct pollfd *fds, nfds_t nfds, int timeout)
         if (deadline != ER_DURATION_NEVER && er_boottime_ns() >= deadline)
             return 0;
     }
+}
+
+ER_EXPORT int poll(struct pollfd *fds, nfds_t nfds, int timeout)
+{
+    if (er_fast())
+        return er_real_poll()(fds, nfds, timeout);
+    return handle_poll(fds, nfds, timeout);
 }

@@ -108,7 +108,7 @@ static const struct er_ops read_ops = {
     .fail = er_fail_minus_one,
 };
 
-static ssize_t handle_read(const char *api, struct read_call *c, const void *caller)
+ER_SLOW_PATH static ssize_t handle_read(const char *api, struct read_call *c, const void *caller)
 {
     struct er_request q;
     if (!er_device_read_request(&q, api, c->fd, c->len, caller))
@@ -116,31 +116,50 @@ static ssize_t handle_read(const char *api, struct read_call *c, const void *cal
     return (ssize_t)er_run(&q, &read_ops, c);
 }
 
+/* Builds the request out of line, so that the hooks' fast path has no frame to set up. */
+ER_SLOW_PATH static ssize_t slow_read(enum read_api api, const char *name, int fd, void *buf,
+                                      size_t len, size_t buflen, off64_t offset,
+                                      const void *caller)
+{
+    struct read_call c = { .api = api, .fd = fd, .buf = buf, .len = len, .buflen = buflen,
+                           .offset = offset };
+    /* An overflowing _chk request goes to glibc, whose check aborts before anything is read. */
+    if ((api == READ_CHK || api == READ_P_CHK || api == READ_P64_CHK) && len > buflen)
+        return real_read_call(&c);
+    return handle_read(name, &c, caller);
+}
+
 ER_EXPORT ssize_t read(int fd, void *buf, size_t len)
 {
     if (er_fast())
         return er_real_read()(fd, buf, len);
-    struct read_call c = { .api = READ_PLAIN, .fd = fd, .buf = buf, .len = len };
-    return handle_read("read", &c, __builtin_return_address(0));
+    return slow_read(READ_PLAIN, "read", fd, buf, len, 0, 0, __builtin_return_address(0));
 }
 
 ER_EXPORT ssize_t __read_chk(int fd, void *buf, size_t len, size_t buflen)
 {
-    struct read_call c = { .api = READ_CHK, .fd = fd, .buf = buf, .len = len, .buflen = buflen };
-    /* An overflowing request goes to glibc, whose check aborts before anything is read. */
-    if (er_fast() || len > buflen)
-        return real_read_call(&c);
-    return handle_read("__read_chk", &c, __builtin_return_address(0));
+    if (er_fast())
+        return er_real___read_chk()(fd, buf, len, buflen);
+    return slow_read(READ_CHK, "__read_chk", fd, buf, len, buflen, 0, __builtin_return_address(0));
 }
 
+static ssize_t handle_readv(int fd, const struct iovec *iov, int iovcnt, const void *caller);
+
 ER_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
+{
+    if (er_fast())
+        return er_real_readv()(fd, iov, iovcnt);
+    return handle_readv(fd, iov, iovcnt, __builtin_return_address(0));
+}
+
+ER_SLOW_PATH static ssize_t handle_readv(int fd, const struct iovec *iov, int iovcnt,
+                                         const void *caller)
 {
     struct read_call c = { .api = READ_V, .fd = fd, .iov = iov, .iovcnt = iovcnt };
     struct er_request q;
     /* The vector is only looked at once the descriptor is known to be a device, and only within
      * the bounds the kernel accepts; the kernel itself reports a bad vector. */
-    if (er_fast() || iovcnt <= 0 || iovcnt > IOV_MAX ||
-        !er_device_read_request(&q, "readv", fd, 0, __builtin_return_address(0)))
+    if (iovcnt <= 0 || iovcnt > IOV_MAX || !er_device_read_request(&q, "readv", fd, 0, caller))
         return real_read_call(&c);
     uint64_t total = 0;
     for (int i = 0; i < iovcnt; i++)
@@ -153,32 +172,28 @@ ER_EXPORT ssize_t pread(int fd, void *buf, size_t len, off_t offset)
 {
     if (er_fast())
         return er_real_pread()(fd, buf, len, offset);
-    struct read_call c = { .api = READ_P, .fd = fd, .buf = buf, .len = len, .offset = offset };
-    return handle_read("pread", &c, __builtin_return_address(0));
+    return slow_read(READ_P, "pread", fd, buf, len, 0, offset, __builtin_return_address(0));
 }
 
 ER_EXPORT ssize_t pread64(int fd, void *buf, size_t len, off64_t offset)
 {
     if (er_fast())
         return er_real_pread64()(fd, buf, len, offset);
-    struct read_call c = { .api = READ_P64, .fd = fd, .buf = buf, .len = len, .offset = offset };
-    return handle_read("pread64", &c, __builtin_return_address(0));
+    return slow_read(READ_P64, "pread64", fd, buf, len, 0, offset, __builtin_return_address(0));
 }
 
 ER_EXPORT ssize_t __pread_chk(int fd, void *buf, size_t len, off_t offset, size_t buflen)
 {
-    struct read_call c = { .api = READ_P_CHK, .fd = fd, .buf = buf, .len = len,
-                           .buflen = buflen, .offset = offset };
-    if (er_fast() || len > buflen)
-        return real_read_call(&c);
-    return handle_read("__pread_chk", &c, __builtin_return_address(0));
+    if (er_fast())
+        return er_real___pread_chk()(fd, buf, len, offset, buflen);
+    return slow_read(READ_P_CHK, "__pread_chk", fd, buf, len, buflen, offset,
+                     __builtin_return_address(0));
 }
 
 ER_EXPORT ssize_t __pread64_chk(int fd, void *buf, size_t len, off64_t offset, size_t buflen)
 {
-    struct read_call c = { .api = READ_P64_CHK, .fd = fd, .buf = buf, .len = len,
-                           .buflen = buflen, .offset = offset };
-    if (er_fast() || len > buflen)
-        return real_read_call(&c);
-    return handle_read("__pread64_chk", &c, __builtin_return_address(0));
+    if (er_fast())
+        return er_real___pread64_chk()(fd, buf, len, offset, buflen);
+    return slow_read(READ_P64_CHK, "__pread64_chk", fd, buf, len, buflen, offset,
+                     __builtin_return_address(0));
 }

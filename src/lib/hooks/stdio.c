@@ -84,7 +84,7 @@ static const struct er_ops stdio_ops = {
     .fail = stdio_fail,
 };
 
-static long long handle_stdio(const char *api, struct stdio_call *c, const void *caller)
+ER_SLOW_PATH static long long handle_stdio(const char *api, struct stdio_call *c, const void *caller)
 {
     struct er_request q;
     size_t bytes;

@@ -1,0 +1,47 @@
+# Unit tests of the pure modules (src/core), one Criterion program per module. They link the
+# sanitized copy of the core, so --enable-sanitizers covers them too.
+if HAVE_CRITERION
+ER_UNIT_TESTS = \
+	tests/unit/test-duration \
+	tests/unit/test-config \
+	tests/unit/test-conffile \
+	tests/unit/test-policy \
+	tests/unit/test-weak \
+	tests/unit/test-logrec
+check_PROGRAMS += $(ER_UNIT_TESTS)
+TESTS += $(ER_UNIT_TESTS)
+
+ER_UNIT_CFLAGS = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(SANITIZE_CFLAGS)
+ER_UNIT_LDADD = src/core/libercore-checked.la $(CRITERION_LIBS)
+
+tests_unit_test_duration_SOURCES = tests/unit/test_duration.c
+tests_unit_test_duration_CFLAGS = $(ER_UNIT_CFLAGS)
+tests_unit_test_duration_LDADD = $(ER_UNIT_LDADD)
+tests_unit_test_duration_LDFLAGS = $(SANITIZE_CFLAGS)
+
+tests_unit_test_config_SOURCES = tests/unit/test_config.c
+tests_unit_test_config_CFLAGS = $(ER_UNIT_CFLAGS)
+tests_unit_test_config_LDADD = $(ER_UNIT_LDADD)
+tests_unit_test_config_LDFLAGS = $(SANITIZE_CFLAGS)
+
+tests_unit_test_conffile_SOURCES = tests/unit/test_conffile.c
+tests_unit_test_conffile_CFLAGS = $(ER_UNIT_CFLAGS)
+tests_unit_test_conffile_LDADD = $(ER_UNIT_LDADD)
+tests_unit_test_conffile_LDFLAGS = $(SANITIZE_CFLAGS)
+
+tests_unit_test_policy_SOURCES = tests/unit/test_policy.c
+tests_unit_test_policy_CFLAGS = $(ER_UNIT_CFLAGS)
+tests_unit_test_policy_LDADD = $(ER_UNIT_LDADD)
+tests_unit_test_policy_LDFLAGS = $(SANITIZE_CFLAGS)
+
+tests_unit_test_weak_SOURCES = tests/unit/test_weak.c
+tests_unit_test_weak_CFLAGS = $(ER_UNIT_CFLAGS)
+tests_unit_test_weak_LDADD = $(ER_UNIT_LDADD)
+tests_unit_test_weak_LDFLAGS = $(SANITIZE_CFLAGS)
+
+# jsonv.[ch] is a strict JSON validator shared with the fuzz harnesses.
+tests_unit_test_logrec_SOURCES = tests/unit/test_logrec.c tests/unit/jsonv.c tests/unit/jsonv.h
+tests_unit_test_logrec_CFLAGS = $(ER_UNIT_CFLAGS)
+tests_unit_test_logrec_LDADD = $(ER_UNIT_LDADD)
+tests_unit_test_logrec_LDFLAGS = $(SANITIZE_CFLAGS)
+endif
