@@ -46,8 +46,10 @@ void er_sink_setup(const struct er_settings *s)
         int saved = errno;
         stderr_ok = fstat(STDERR_FILENO, &st) == 0;
         errno = saved;
-        stderr_dev = st.st_dev;
-        stderr_ino = st.st_ino;
+        if (stderr_ok) {
+            stderr_dev = st.st_dev;
+            stderr_ino = st.st_ino;
+        }
     }
 }
 
