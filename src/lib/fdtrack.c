@@ -11,12 +11,6 @@
 
 static unsigned char table[TABLE_SIZE];
 
-static unsigned long generation;
-
-unsigned long er_fd_generation(void) { return __atomic_load_n(&generation, __ATOMIC_ACQUIRE); }
-
-static void bump_generation(void) { __atomic_add_fetch(&generation, 1, __ATOMIC_ACQ_REL); }
-
 static bool in_table(int fd) { return fd >= 0 && fd < TABLE_SIZE; }
 
 static void set_kind(int fd, enum er_fd_kind k)
@@ -52,12 +46,10 @@ enum er_fd_kind er_fd_kind(int fd)
 void er_fd_forget(int fd)
 {
     set_kind(fd, ER_FD_UNKNOWN);
-    bump_generation();
 }
 
 void er_fd_forget_range(unsigned int first, unsigned int last)
 {
-    bump_generation();
     for (unsigned int fd = first; fd <= last && fd < TABLE_SIZE; fd++)
         __atomic_store_n(&table[fd], (unsigned char)ER_FD_UNKNOWN, __ATOMIC_RELAXED);
 }

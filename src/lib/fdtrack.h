@@ -25,10 +25,6 @@ enum er_fd_kind er_fd_kind(int fd) __attribute__((visibility("hidden")));
 void er_fd_forget(int fd) __attribute__((visibility("hidden")));
 void er_fd_forget_range(unsigned int first, unsigned int last) __attribute__((visibility("hidden")));
 
-/* Bumped whenever a descriptor number may have changed meaning (close, dup2, dup3, close_range,
- * closefrom, through their hooks or syscall()): the log sink re-checks its descriptor only then. */
-unsigned long er_fd_generation(void) __attribute__((visibility("hidden")));
-
 const char *er_fd_device_name(enum er_fd_kind k) __attribute__((visibility("hidden")));
 
 #endif

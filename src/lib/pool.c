@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "duration.h"
+#include "rawsys.h"
 
 /* glibc's exported aliases, so that the library's own I/O never goes through its hooks. */
 extern ssize_t __read(int, void *, size_t);
@@ -19,7 +20,9 @@ static int initialized;                        /* latched, read atomically */
 int64_t er_boottime_ns(void)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_BOOTTIME, &ts);
+    /* the kernel's clock, as the timer reads it: an interposed clock_gettime (libfaketime)
+     * would arm the timer for another time */
+    er_raw_syscall3(SYS_clock_gettime, CLOCK_BOOTTIME, (long)&ts, 0);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
@@ -87,7 +90,8 @@ static int wait_without_timer(int64_t start_ns, int64_t hang_at, er_hang_fn on_h
         if (!hang_reported)
             next = min_deadline(next, hang_at);
         struct timespec ts = { next / 1000000000, next % 1000000000 };
-        clock_nanosleep(CLOCK_BOOTTIME, TIMER_ABSTIME, &ts, NULL);
+        er_raw_syscall6(SYS_clock_nanosleep, CLOCK_BOOTTIME, TIMER_ABSTIME, (long)&ts, 0, 0, 0);
+        pthread_testcancel(); /* the raw sleep is no cancellation point: at most one step late */
         if (!hang_reported && hang_at != ER_DURATION_NEVER && er_boottime_ns() >= hang_at) {
             hang_reported = true;
             on_hang(ctx, er_boottime_ns() - start_ns);
@@ -125,7 +129,7 @@ static int wait_on_timer(const struct timed_wait *w)
             if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
                 its.it_value.tv_nsec = 1;
         }
-        timerfd_settime(tfd, TFD_TIMER_ABSTIME, &its, NULL);
+        er_raw_syscall6(SYS_timerfd_settime, tfd, TFD_TIMER_ABSTIME, (long)&its, 0, 0, 0);
         uint64_t expirations;
         if (__read(tfd, &expirations, sizeof expirations) < 0 && errno == EINTR &&
             !w->through_eintr)

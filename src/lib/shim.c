@@ -121,7 +121,7 @@ static void load_settings(void)
         path = ER_CONFFILE_DEFAULT;
     bool have_file = read_conffile(path, secure);
 
-    char errors[2048];
+    static char errors[16384]; /* 8 variables x ~420 bytes, plus the file's lines; once per process */
     size_t used = 0;
     int bad_lines = 0;
     if (have_file) {

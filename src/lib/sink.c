@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -17,7 +19,6 @@
 extern int __open64(const char *, int, ...);
 extern int __close(int);
 extern ssize_t __write(int, const void *, size_t);
-extern int __fcntl(int, int, ...);
 
 static enum er_log_kind kind = ER_LOG_NONE;
 static const char *path;
@@ -27,16 +28,15 @@ static const char *path;
 #define PUBLISHING (-2)
 static int log_fd = -1;
 static uint64_t log_dev, log_ino;
-/* The descriptor generation at which log_fd (or fd 2) was last seen to be ours: until a close or
- * dup in the program changes it, no fstat is needed before a write. */
-static unsigned long log_fd_checked = (unsigned long)-1;
-static unsigned long stderr_checked = (unsigned long)-1;
 static dev_t stderr_dev;
 static ino_t stderr_ino;
 static bool stderr_ok;
 
+static void forget_counts_in_child(void);
+
 void er_sink_setup(const struct er_settings *s)
 {
+    pthread_atfork(NULL, NULL, forget_counts_in_child);
     kind = s->log;
     path = s->log_path;
     if (kind == ER_LOG_STDERR) {
@@ -72,8 +72,9 @@ static void write_all_once(int fd, const char *record, size_t len)
         continue;
 }
 
-/* Opens the log file. O_NONBLOCK keeps a FIFO without a reader from hanging the program; it is
- * cleared again so that a slow reader delays a record instead of losing it. */
+/* Opens the log file. O_NONBLOCK keeps a FIFO without a reader from hanging the program, and a
+ * FIFO stays non-blocking: a record is dropped rather than a program (and its closes, which wait
+ * for records being written) held up by a slow reader. */
 static int open_log_file(uint64_t *dev, uint64_t *ino)
 {
     int fd = __open64(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
@@ -84,34 +85,69 @@ static int open_log_file(uint64_t *dev, uint64_t *ino)
         __close(fd);
         return -1;
     }
-    if (S_ISFIFO(st.st_mode))
-        __fcntl(fd, F_SETFL, O_WRONLY | O_APPEND);
     *dev = st.st_dev;
     *ino = st.st_ino;
     return fd;
 }
 
+/* Asked of the kernel before every record: a close the hooks cannot see (a bare system call,
+ * glibc's internal ones) may have given the number to one of the program's files. */
 static bool log_fd_is_ours(int fd)
 {
-    unsigned long now = er_fd_generation();
-    if (__atomic_load_n(&log_fd_checked, __ATOMIC_ACQUIRE) == now)
-        return true;
-    if (!fd_is(fd, __atomic_load_n(&log_dev, __ATOMIC_ACQUIRE),
-               __atomic_load_n(&log_ino, __ATOMIC_ACQUIRE)))
-        return false;
-    __atomic_store_n(&log_fd_checked, now, __ATOMIC_RELEASE);
-    return true;
+    return fd_is(fd, __atomic_load_n(&log_dev, __ATOMIC_ACQUIRE),
+                 __atomic_load_n(&log_ino, __ATOMIC_ACQUIRE));
+}
+
+/* Writers and the program's closes exclude each other (Dekker, sequentially consistent): a
+ * record is never written to a number the program is closing and reusing. */
+static int writers, closers;
+static __thread int in_write __attribute__((tls_model("initial-exec")));
+static __thread int in_close __attribute__((tls_model("initial-exec")));
+
+static void forget_counts_in_child(void)
+{
+    writers = 0;
+    closers = 0;
+}
+
+void er_sink_close_begin(void)
+{
+    in_close++;
+    __atomic_add_fetch(&closers, 1, __ATOMIC_SEQ_CST);
+    if (in_write) /* a signal handler that closes, interrupting this thread's own write */
+        return;
+    while (__atomic_load_n(&writers, __ATOMIC_SEQ_CST) != 0)
+        sched_yield();
+}
+
+void er_sink_close_end(void)
+{
+    __atomic_sub_fetch(&closers, 1, __ATOMIC_SEQ_CST);
+    in_close--;
+}
+
+static void enter_write(void)
+{
+    for (;;) {
+        __atomic_add_fetch(&writers, 1, __ATOMIC_SEQ_CST);
+        if (in_close || __atomic_load_n(&closers, __ATOMIC_SEQ_CST) == 0)
+            break;
+        __atomic_sub_fetch(&writers, 1, __ATOMIC_SEQ_CST);
+        while (__atomic_load_n(&closers, __ATOMIC_SEQ_CST) != 0)
+            sched_yield();
+    }
+    in_write++;
+}
+
+static void leave_write(void)
+{
+    in_write--;
+    __atomic_sub_fetch(&writers, 1, __ATOMIC_SEQ_CST);
 }
 
 static bool stderr_is_ours(void)
 {
-    unsigned long now = er_fd_generation();
-    if (__atomic_load_n(&stderr_checked, __ATOMIC_ACQUIRE) == now)
-        return true;
-    if (!fd_is(STDERR_FILENO, stderr_dev, stderr_ino))
-        return false;
-    __atomic_store_n(&stderr_checked, now, __ATOMIC_RELEASE);
-    return true;
+    return fd_is(STDERR_FILENO, stderr_dev, stderr_ino);
 }
 
 /* Writes to the log file, reopening it when our descriptor was closed or its number reused. The
@@ -133,7 +169,6 @@ static void write_log_file(const char *record, size_t len)
                                     __ATOMIC_ACQUIRE)) {
         __atomic_store_n(&log_dev, dev, __ATOMIC_RELEASE);
         __atomic_store_n(&log_ino, ino, __ATOMIC_RELEASE);
-        __atomic_store_n(&log_fd_checked, er_fd_generation(), __ATOMIC_RELEASE);
         __atomic_store_n(&log_fd, fresh, __ATOMIC_RELEASE);
         return;
     }
@@ -182,6 +217,11 @@ static void write_syslog(const char *record, size_t len)
 void er_sink_write(const char *record, size_t len)
 {
     int saved = errno;
+    /* stderr is the program's own and may block on a full pipe: records to it are not held
+     * against closes, at the price of a line in a file the program points fd 2 at meanwhile. */
+    bool exclusive = kind != ER_LOG_STDERR;
+    if (exclusive)
+        enter_write();
     switch (kind) {
     case ER_LOG_FILE:
         write_log_file(record, len);
@@ -199,5 +239,7 @@ void er_sink_write(const char *record, size_t len)
     case ER_LOG_NONE:
         break;
     }
+    if (exclusive)
+        leave_write();
     errno = saved;
 }

@@ -19,4 +19,9 @@ void er_sink_setup(const struct er_settings *s) __attribute__((visibility("hidde
 /* Writes one whole record with one write(2); drops it if the destination is gone. Keeps errno. */
 void er_sink_write(const char *record, size_t len) __attribute__((visibility("hidden")));
 
+/* Around every close of a descriptor by the program (close, close_range, closefrom, dup2, dup3):
+ * waits for records being written, and holds new ones back until the close is done. */
+void er_sink_close_begin(void) __attribute__((visibility("hidden")));
+void er_sink_close_end(void) __attribute__((visibility("hidden")));
+
 #endif

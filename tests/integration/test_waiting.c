@@ -12,6 +12,8 @@
 
 #include "runner.h"
 
+/* The helper measures from its own main(), while the init moment counts from the library's
+ * load, a little earlier: lower bounds leave room for that startup on a loaded machine. */
 TestSuite(waiting, .timeout = 60);
 
 Test(waiting, a_300ms_init_waits_300ms_and_burns_no_cpu)
@@ -22,7 +24,7 @@ Test(waiting, a_300ms_init_waits_300ms_and_burns_no_cpu)
     run_program(&r, argv, env, true, 5000);
     double ms = field_ms(r.out);
     cr_expect(strncmp(r.out, "ok getrandom ret=16", 19) == 0, "got: %s", r.out);
-    cr_expect(ms >= 295 && ms < 450, "getrandom returned after %.1f ms, expected ~300", ms);
+    cr_expect(ms >= 250 && ms < 450, "getrandom returned after %.1f ms, expected ~300", ms);
     cr_expect(field_cpu(r.out) >= 0 && field_cpu(r.out) < 15, "the 300 ms wait used %.1f ms of CPU", field_cpu(r.out));
 }
 
@@ -61,7 +63,7 @@ Test(waiting, the_ready_file_ends_the_wait_within_50ms)
     double ms = field_ms(r.out);
     cr_expect(strncmp(r.out, "ok getentropy", 13) == 0, "got: %s", r.out);
     /* created at ~400 ms after the start of the run; the probe starts a little later */
-    cr_expect(ms >= 330 && ms < 400 + 50 + 60, "returned after %.1f ms, file created at ~400", ms);
+    cr_expect(ms >= 300 && ms < 400 + 50 + 60, "returned after %.1f ms, file created at ~400", ms);
 }
 
 Test(waiting, a_ready_file_that_exists_means_initialized)
@@ -97,7 +99,7 @@ Test(waiting, a_signal_with_SA_RESTART_keeps_waiting)
     run_program(&r, argv, env, true, 5000);
     cr_expect(strstr(r.out, "ok getrandom ret=16") != NULL, "got: %s", r.out);
     double ms = field_ms(r.out);
-    cr_expect(ms >= 590 && ms < 900, "returned after %.1f ms, init at 600", ms);
+    cr_expect(ms >= 540 && ms < 900, "returned after %.1f ms, init at 600", ms);
 }
 
 Test(waiting, getentropy_keeps_waiting_through_EINTR_as_glibc_does)
@@ -107,7 +109,7 @@ Test(waiting, getentropy_keeps_waiting_through_EINTR_as_glibc_does)
     struct run_result r;
     run_program(&r, argv, env, true, 5000);
     cr_expect(strstr(r.out, "ok getentropy ret=0") != NULL, "got: %s", r.out);
-    cr_expect(field_ms(r.out) >= 590, "returned after %.1f ms, init at 600", field_ms(r.out));
+    cr_expect(field_ms(r.out) >= 540, "returned after %.1f ms, init at 600", field_ms(r.out));
 }
 
 Test(waiting, a_dev_random_read_is_interrupted_like_getrandom)
@@ -130,7 +132,7 @@ Test(waiting, many_threads_waiting_across_the_init_moment_all_resume)
     const char *p = strstr(r.out, "min_ms=");
     if (p)
         sscanf(p, "min_ms=%lf max_ms=%lf", &min, &max);
-    cr_expect(min >= 490 && max < 1000, "threads resumed between %.1f and %.1f ms, init at 500", min, max);
+    cr_expect(min >= 440 && max < 1000, "threads resumed between %.1f and %.1f ms, init at 500", min, max);
     /* thread creation included: a sleeping wait costs nothing of its own */
     cr_expect(field_cpu(r.out) >= 0 && field_cpu(r.out) < 60, "64 waiting threads used %.1f ms of CPU", field_cpu(r.out));
 }
@@ -143,7 +145,7 @@ Test(waiting, fork_while_another_thread_waits)
     run_program(&r, argv, env, true, 5000);
     cr_expect(strstr(r.out, "fork child=ok parent_thread=ok") != NULL, "got: %s %s", r.out, r.err);
     double ms = field_ms(r.out);
-    cr_expect(ms >= 390 && ms < 900, "done after %.1f ms; the child shares the init moment (400)", ms);
+    cr_expect(ms >= 340 && ms < 900, "done after %.1f ms; the child shares the init moment (400)", ms);
 }
 
 Test(waiting, a_program_that_closes_every_descriptor_keeps_its_files_and_we_keep_our_log)
@@ -190,7 +192,7 @@ Test(waiting, the_hang_timeout_writes_a_hang_record_with_a_backtrace_and_keeps_w
     const char *argv[] = { er_probe_plain, "getrandom", "16", NULL };
     struct run_result r;
     run_program(&r, argv, env, true, 5000);
-    cr_expect(strncmp(r.out, "ok getrandom", 12) == 0 && field_ms(r.out) >= 890, "got: %s", r.out);
+    cr_expect(strncmp(r.out, "ok getrandom", 12) == 0 && field_ms(r.out) >= 840, "got: %s", r.out);
     FILE *f = fopen(log_path, "r");
     cr_assert(f != NULL);
     char log[65536];
@@ -211,7 +213,7 @@ Test(waiting, dev_random_becomes_readable_for_poll_at_the_init_moment)
     run_program(&r, argv, env, true, 5000);
     cr_expect(strstr(r.out, "poll ret=1 revents=IN") != NULL, "got: %s", r.out);
     double ms = field_ms(r.out);
-    cr_expect(ms >= 290 && ms < 600, "readable after %.1f ms, init at 300", ms);
+    cr_expect(ms >= 250 && ms < 600, "readable after %.1f ms, init at 300", ms);
 }
 
 Test(waiting, dev_random_is_not_readable_for_poll_before_init)

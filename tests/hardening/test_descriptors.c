@@ -1,0 +1,206 @@
+/* Descriptors and errno: a program that closes every descriptor (a loop, closefrom, close_range)
+ * and reuses the numbers keeps its files intact and still gets its log; every descriptor of the
+ * library is O_CLOEXEC and none survives exec; every hook leaves errno alone on success. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hrun.h"
+
+TestSuite(descriptors, .timeout = 60);
+
+/* The requests of "hard-helper fds", each one log record: before the close, getrandom
+ * GRND_NONBLOCK, an interrupted getrandom, and GRND_NONBLOCK again just before it; after it, GRND_NONBLOCK, GRND_INSECURE, an
+ * interrupted getrandom, opening /dev/urandom, reading it, fopen of it, fread from it. */
+#define FDS_RECORDS 10
+
+static void check_descriptors(const char *helper, const char *mode)
+{
+    char dir[1024], log_path[1100], log_var[1200], report_path[1100];
+    snprintf(dir, sizeof dir, "%s", hpath(mode));
+    mkdir(dir, 0755);
+    snprintf(log_path, sizeof log_path, "%s/log.jsonl", dir);
+    snprintf(report_path, sizeof report_path, "%s/report", dir);
+    snprintf(log_var, sizeof log_var, "EARLYRANDOM_LOG=%s", log_path);
+    const char *env[] = { log_var, "EARLYRANDOM_HANG_TIMEOUT=off", NULL };
+    const char *argv[] = { helper, "fds", mode, dir, NULL };
+    struct hopts o = { .argv = argv, .env = env, .preload = er_library, .timeout_ms = 10000 };
+    struct hres r;
+    hrun(&r, &o);
+    char *report = read_whole(report_path, NULL);
+    cr_assert(report != NULL, "%s: no report (exit %d, signal %d): %s %s", mode, r.exit_code, r.signal,
+              r.out, r.err);
+
+    cr_expect(count_lines_with(report, "start-fd") == 0,
+              "%s: the library holds descriptors before the program asked for anything:\n%s", mode, report);
+    cr_expect(count_lines_with(report, "phase1-wait EINTR") == 1 &&
+                  count_lines_with(report, "phase2-wait EINTR") == 1,
+              "%s: the waits were not interrupted as set up:\n%s", mode, report);
+    cr_expect(count_lines_with(report, "phase1-libfd") == 1, "%s: one log descriptor expected:\n%s", mode, report);
+    cr_expect(count_lines_with(report, "phase2-libfd") == 1,
+              "%s: after the close, one log descriptor expected (the reopened log):\n%s", mode, report);
+    cr_expect(strstr(report, "cloexec=0") == NULL,
+              "%s: a descriptor of the library is not O_CLOEXEC: %s\n%s", mode,
+              line_with(report, "cloexec=0"), report);
+    cr_expect(strstr(line_with(report, "phase2-libfd"), log_path) != NULL,
+              "%s: the library's descriptor after the close is not the log:\n%s", mode, report);
+    /* the timer of each wait, seen from another thread during the wait */
+    cr_expect(count_lines_with(report, "phase1-waitfd") >= 1 && count_lines_with(report, "phase2-waitfd") >= 1 &&
+                  strstr(report, "timerfd") != NULL,
+              "%s: the wait's timer descriptor was not seen:\n%s", mode, report);
+    cr_expect(count_lines_with(report, "phase2-devread 16") == 1 && count_lines_with(report, "phase2-fread 16") == 1,
+              "%s: reading /dev/urandom failed:\n%s", mode, report);
+    for (int k = 1; k <= 7; k++) {
+        char want[128];
+        snprintf(want, sizeof want, "own %d fd=%d size=4096 same=1 offset_kept=1", k, k);
+        cr_expect(strstr(report, want) != NULL,
+                  "%s: the program's file %d was written, read or moved by the library:\n%s", mode, k, report);
+    }
+    cr_expect(strstr(report, "after-exec fds=8 leaked=0") != NULL,
+              "%s: a descriptor of the library survived exec:\n%s", mode, report);
+    cr_expect(r.exit_code == 0, "%s: exit %d (signal %d): %s", mode, r.exit_code, r.signal, r.err);
+
+    size_t len = 0;
+    char *log = read_whole(log_path, &len);
+    cr_assert(log != NULL, "%s: the log never arrived", mode);
+    long bad = 0;
+    char first_bad[512];
+    long good = check_jsonl(log, len, &bad, first_bad, sizeof first_bad);
+    cr_expect(bad == 0, "%s: %ld invalid log lines, first: %s", mode, bad, first_bad);
+    cr_expect(good == FDS_RECORDS, "%s: %ld log records, expected %d:\n%s", mode, good, FDS_RECORDS, log);
+    cr_expect(count_lines_with(log, "\"action\":\"interrupted\"") == 2, "%s: %s", mode, log);
+    free(log);
+    free(report);
+    hres_free(&r);
+}
+
+Test(descriptors, close_loop_plain) { check_descriptors(hard_helper_plain, "loop"); }
+Test(descriptors, closefrom_plain) { check_descriptors(hard_helper_plain, "closefrom"); }
+Test(descriptors, close_range_plain) { check_descriptors(hard_helper_plain, "close_range"); }
+/* a close the hooks cannot see: a bare system call, as Go, static code or glibc itself make */
+Test(descriptors, close_range_as_a_bare_system_call) { check_descriptors(hard_helper_plain, "raw"); }
+Test(descriptors, close_loop_fortified) { check_descriptors(hard_helper_fortified, "loop"); }
+Test(descriptors, closefrom_fortified) { check_descriptors(hard_helper_fortified, "closefrom"); }
+Test(descriptors, close_range_fortified) { check_descriptors(hard_helper_fortified, "close_range"); }
+
+/* errno: every hook, on its success path, leaves errno as the program set it (4242). The helper
+ * runs first without the preload: a call that glibc itself lets change errno would be excused
+ * there, so the comparison is with what the program sees without us. */
+static void check_errno(const char *helper, const char *what, const char *const *env, bool before_init)
+{
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s", hpath("errno"));
+    mkdir(dir, 0755);
+    const char *argv[] = { helper, "errno", dir, before_init ? "before-init" : NULL, NULL };
+    struct hopts base = { .argv = argv, .env = NULL, .preload = NULL, .timeout_ms = 10000 };
+    struct hres b;
+    hrun(&b, &base);
+    cr_assert(b.exit_code == 0 || count_lines_with(b.out, "errno ") > 100,
+              "the helper does not run without the preload: %s %s", b.out, b.err);
+    struct hopts o = { .argv = argv, .env = env, .preload = er_library, .timeout_ms = 20000 };
+    struct hres r;
+    hrun(&r, &o);
+    cr_expect(r.exit_code == 0, "%s: a hook changed errno or failed (exit %d, signal %d); stderr: %s", what,
+              r.exit_code, r.signal, r.err);
+    int calls = count_lines_with(r.out, "errno ") - 1;
+    cr_expect(calls == count_lines_with(b.out, "errno ") - 1 && calls > 120,
+              "%s: %d calls checked under the preload: %s", what, calls, r.out);
+    /* every line that differs from the run without the preload names the call */
+    const char *p = r.out;
+    while (*p) {
+        const char *end = strchr(p, '\n');
+        size_t n = end ? (size_t)(end - p) : strlen(p);
+        char line[256];
+        snprintf(line, sizeof line, "%.*s", (int)(n < 255 ? n : 255), p);
+        if (strncmp(line, "errno ", 6) == 0 && strncmp(line, "errno failures", 14) != 0 &&
+            strstr(b.out, line) == NULL)
+            cr_expect(0, "%s: %s (without the preload: %s)", what, line,
+                      line_with(b.out, strtok(line + 6, " ")));
+        p = end ? end + 1 : p + n;
+    }
+    hres_free(&b);
+    hres_free(&r);
+}
+
+Test(descriptors, errno_before_init_fallback_with_a_log_file)
+{
+    const char *env[] = { "EARLYRANDOM_POLICY=fallback", NULL, NULL };
+    static char var[1200];
+    snprintf(var, sizeof var, "EARLYRANDOM_LOG=%s", hpath("errno-fallback.jsonl"));
+    env[1] = var;
+    check_errno(hard_helper_plain, "plain, fallback", env, true);
+    check_errno(hard_helper_fortified, "fortified, fallback", env, true);
+    cr_expect(file_exists(hpath("errno-fallback.jsonl")), "the requests were not logged");
+}
+
+Test(descriptors, errno_before_init_blocking_until_a_near_init)
+{
+    const char *env[] = { "EARLYRANDOM_INIT_AFTER=150ms", "EARLYRANDOM_LOG=stderr", NULL };
+    check_errno(hard_helper_plain, "plain, block until 150 ms", env, true);
+}
+
+Test(descriptors, errno_passthrough_logging)
+{
+    static char var[1200];
+    snprintf(var, sizeof var, "EARLYRANDOM_LOG=%s", hpath("errno-pass.jsonl"));
+    const char *env[] = { "EARLYRANDOM_POLICY=passthrough", var, NULL };
+    check_errno(hard_helper_plain, "plain, passthrough", env, false);
+}
+
+Test(descriptors, errno_after_init_logging_everything)
+{
+    static char var[1200];
+    snprintf(var, sizeof var, "EARLYRANDOM_LOG=%s", hpath("errno-all.jsonl"));
+    const char *env[] = { "EARLYRANDOM_INIT_AFTER=0", "EARLYRANDOM_LOG_ALL=1", var, NULL };
+    check_errno(hard_helper_plain, "plain, after init, log all", env, false);
+    check_errno(hard_helper_fortified, "fortified, after init, log all", env, false);
+}
+
+Test(descriptors, errno_after_init_fast_path)
+{
+    const char *env[] = { "EARLYRANDOM_INIT_AFTER=0", NULL };
+    check_errno(hard_helper_plain, "plain, after init", env, false);
+    check_errno(hard_helper_fortified, "fortified, after init", env, false);
+}
+
+/* The same while other threads log without pause: the program closes every descriptor above 2
+ * and reuses the log's number for its own file 10000 times. Not one record may land in the
+ * program's file, and none may be lost: the log holds one record per request. */
+Test(descriptors, closing_every_descriptor_while_other_threads_log)
+{
+    char dir[1024], log_path[1100], log_var[1200];
+    snprintf(dir, sizeof dir, "%s", hpath("closerace"));
+    mkdir(dir, 0755);
+    snprintf(log_path, sizeof log_path, "%s/log.jsonl", dir);
+    snprintf(log_var, sizeof log_var, "EARLYRANDOM_LOG=%s", log_path);
+    const char *env[] = { log_var, NULL };
+    const char *argv[] = { hard_helper_nosan, "closerace", "3", "10000", dir, NULL };
+    struct hopts o = { .argv = argv, .env = env, .preload = er_library, .timeout_ms = 30000 };
+    struct hres r;
+    hrun(&r, &o);
+    char sum[512];
+    snprintf(sum, sizeof sum, "%s", line_with(r.out, "closerace cycles="));
+    fprintf(stderr, "descriptors: %s\n", sum);
+    cr_assert(sum[0] != '\0', "no summary: exit %d, signal %d: %s %s", r.exit_code, r.signal, r.out, r.err);
+    /* the race was run: the loggers were busy throughout, and the program's file took the log's
+     * first number (3) again and again */
+    cr_expect(field(sum, "requests", 0) > 10000 && field(sum, "reused", 0) >= 10, "the race did not happen: %s", sum);
+    cr_expect(field(sum, "polluted", -1) == 0,
+              "the library wrote log records into the program's own file (%s):\n%s\n%.2000s", sum,
+              line_with(r.out, "first pollution"), r.err);
+    size_t len;
+    char *log = read_whole(log_path, &len);
+    cr_assert(log != NULL, "no log");
+    long bad;
+    char first_bad[512];
+    long good = check_jsonl(log, len, &bad, first_bad, sizeof first_bad);
+    cr_expect(bad == 0, "%ld invalid lines in the log: %s", bad, first_bad);
+    cr_expect(good == (long)field(sum, "requests", -1), "%ld records in the log for %.0f requests", good,
+              field(sum, "requests", -1));
+    free(log);
+    unlink(log_path);
+    hres_free(&r);
+}
