@@ -5,3 +5,4 @@ include tests/fuzz/local.mk
 include tests/integration/local.mk
 include tests/hardening/local.mk
 include tests/reproduce/local.mk
+include tests/audit/local.mk

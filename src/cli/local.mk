@@ -2,11 +2,15 @@
 # link exactly the objects the command runs.
 noinst_LTLIBRARIES += src/cli/libercli.la
 src_cli_libercli_la_SOURCES = \
+	src/cli/audit.c src/cli/audit.h \
 	src/cli/binprobe.c src/cli/binprobe.h \
+	src/cli/bootview.c src/cli/bootview.h \
 	src/cli/hang.c src/cli/hang.h \
+	src/cli/kernlog.c src/cli/kernlog.h \
 	src/cli/logparse.c src/cli/logparse.h \
 	src/cli/options.c src/cli/options.h \
 	src/cli/plan.c src/cli/plan.h \
+	src/cli/report.c src/cli/report.h \
 	src/cli/run.c src/cli/run.h \
 	src/cli/summary.c src/cli/summary.h \
 	src/cli/tail.c src/cli/tail.h \

@@ -344,7 +344,8 @@ static bool parse_field(struct cursor *c, const char *key, struct er_parsed *out
     static const struct { const char *key; size_t offset; } strings[] = {
 #define S(k, f) { k, offsetof(struct er_record, f) }
         S("event", event), S("exe", exe), S("api", api), S("device", device), S("flags", flags),
-        S("policy", policy), S("pool", pool), S("action", action), S("errno", errno_name),
+        S("policy", policy), S("pool", pool), S("kernel_pool", kernel_pool), S("action", action),
+        S("errno", errno_name),
         S("caller", caller), S("caller_symbol", caller_symbol),
 #undef S
     };
@@ -362,6 +363,8 @@ static bool parse_field(struct cursor *c, const char *key, struct er_parsed *out
         return r->has_bytes = parse_u64(c, &r->bytes);
     if (strcmp(key, "waited_ms") == 0)
         return r->has_waited = parse_ms(c, &r->waited_ns);
+    if (strcmp(key, "boot_ms") == 0)
+        return r->has_boot = parse_ms(c, &r->boot_ns);
     if (strcmp(key, "result") == 0)
         return r->has_result = parse_i64(c, &r->result);
     if (strcmp(key, "time") == 0)

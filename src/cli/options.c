@@ -6,12 +6,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "audit.h"
 #include "config.h"
 
 const char er_cli_usage_run[] =
     "Usage: earlyrandom [OPTION]... [--] COMMAND [ARG]...\n"
-    "       earlyrandom report [--json] LOG...\n"
+    "       earlyrandom report [--json] [--kmsg] [LOG]...\n"
     "       earlyrandom ready [PATH]\n"
+    "       earlyrandom audit enable|disable|status [--root DIR] [--log WHERE]\n"
     "Run COMMAND as if early at boot, before the kernel's random pool is initialized,\n"
     "and show which programs ask for entropy and what they get.\n"
     "\n"
@@ -31,8 +33,13 @@ const char er_cli_usage_run[] =
     "  -V, --version            show the version and exit\n"
     "\n"
     "Subcommands:\n"
-    "  report [--json] LOG...   the --summary table from saved logs ('-' is stdin)\n"
+    "  report [--json] LOG...   the --summary table from saved logs ('-' is stdin),\n"
+    "                           and which programs asked before the kernel's pool\n"
+    "                           was initialized; --kmsg reads the kernel log\n"
     "  ready [PATH]             create the ready file (default $EARLYRANDOM_READY_FILE)\n"
+    "  audit enable|disable|status\n"
+    "                           log every program's requests from the next boot on\n"
+    "                           (/etc/ld.so.preload and /etc/earlyrandom.conf)\n"
     "\n"
     "Exit status: COMMAND's status (128+N if killed by signal N), 124 after a hang\n"
     "with --fail-on-hang, 125 if earlyrandom itself fails, 126 if COMMAND cannot be\n"
@@ -43,10 +50,17 @@ const char er_cli_usage_run[] =
 
 const char er_cli_usage_report[] =
     "Usage: earlyrandom report [--json] LOG...\n"
+    "       earlyrandom report [--json] --kmsg [LOG]...\n"
     "Print a table per program (requests by API, bytes, waits, weak bytes, EAGAIN)\n"
-    "from JSON Lines logs written with --log or EARLYRANDOM_LOG. '-' reads stdin.\n"
+    "from logs written with --log, EARLYRANDOM_LOG or /etc/earlyrandom.conf, then the\n"
+    "boot audit: which programs asked for entropy while the kernel's own pool was\n"
+    "not initialized yet, how, and what they got; then what the log cannot show.\n"
+    "A LOG is JSON Lines, or a kernel log or journal saved as text (dmesg,\n"
+    "journalctl -k, journalctl -t earlyrandom): lines with 'earlyrandom: {' count,\n"
+    "the others are skipped. '-' reads stdin.\n"
     "\n"
-    "      --json     one JSON object instead of the table\n"
+    "      --json     one JSON object instead of the tables\n"
+    "      --kmsg     also read the kernel log (/dev/kmsg), for log = kmsg\n"
     "  -h, --help     show this help and exit\n"
     "\n"
     "Malformed or truncated lines are counted and skipped. Exit status: 0, or 125\n"
@@ -57,6 +71,29 @@ const char er_cli_usage_ready[] =
     "Mark the simulated pool initialized by creating PATH (default\n"
     "$EARLYRANDOM_READY_FILE), as a seed loaded from disk would at boot.\n"
     "An existing PATH is left as it is. Exit status: 0, or 125 on error.\n";
+
+const char er_cli_usage_audit[] =
+    "Usage: earlyrandom audit enable|disable|status [--root DIR] [--log WHERE]\n"
+    "                                               [--library PATH]\n"
+    "Audit a real boot: 'enable' writes /etc/earlyrandom.conf (policy = passthrough,\n"
+    "so nothing changes for any program, and log = WHERE) and then adds the library\n"
+    "to /etc/ld.so.preload, so that every dynamically linked program started from\n"
+    "then on, setuid ones included, logs its entropy requests. Reboot, then run\n"
+    "'earlyrandom report /run/earlyrandom.log' (or 'report --kmsg'). 'disable'\n"
+    "removes the entry (keeping every other one) and the files 'enable' wrote.\n"
+    "'status' says whether it is enabled and how many records the log holds.\n"
+    "Every file is replaced atomically (written aside, synced, renamed).\n"
+    "\n"
+    "      --root=DIR      work on DIR/etc instead of /etc, for a chroot or an image\n"
+    "      --log=WHERE     " ER_AUDIT_ACCEPT_LOG "\n"
+    "                      (enable; default " ER_AUDIT_DEFAULT_LOG ")\n"
+    "      --library=PATH  the library as seen inside DIR (enable; default\n"
+    "                      " ER_AUDIT_DEFAULT_LIBRARY ");\n"
+    "                      it must be owned by root and writable by nobody else\n"
+    "  -h, --help          show this help and exit\n"
+    "\n"
+    "Exit status: 0, or 125 if an option is wrong or a file cannot be read or\n"
+    "written; a failed enable puts back what it changed. Run it as root.\n";
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -132,7 +169,10 @@ static bool valid_hang_timeout(const char *v)
     return er_parse_hang_timeout(v, &ns);
 }
 
-enum { OPT_LOG_ALL = 256, OPT_FAIL_ON_HANG, OPT_SUMMARY, OPT_JSON };
+enum {
+    OPT_LOG_ALL = 256, OPT_FAIL_ON_HANG, OPT_SUMMARY, OPT_JSON, OPT_KMSG,
+    OPT_ROOT, OPT_AUDIT_LOG, OPT_LIBRARY,
+};
 
 /* What a value-taking option accepts, for "needs a value" and "is not valid" messages. */
 struct value_option {
@@ -248,6 +288,7 @@ static int parse_report(int argc, char **argv, struct er_cli_options *o, char *e
 {
     static const struct option longopts[] = {
         { "json", no_argument, NULL, OPT_JSON },
+        { "kmsg", no_argument, NULL, OPT_KMSG },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -256,11 +297,12 @@ static int parse_report(int argc, char **argv, struct er_cli_options *o, char *e
     while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_JSON: o->json = true; break;
+        case OPT_KMSG: o->kmsg = true; break;
         case 'h': o->mode = ER_MODE_HELP; o->help_topic = "report"; return 0;
         default: return getopt_error(argv, c, err, errlen);
         }
     }
-    if (optind >= argc)
+    if (optind >= argc && !o->kmsg)
         return fail(err, errlen, "report: no log file given (use '-' for stdin)");
     o->logs = argv + optind;
     return 0;
@@ -292,6 +334,66 @@ static int parse_ready(int argc, char **argv, struct er_cli_options *o, char *er
     return 0;
 }
 
+/* audit ACTION with its options before or after it: nothing here runs a command, so getopt may
+ * permute. */
+static int parse_audit(int argc, char **argv, struct er_cli_options *o, char *err, size_t errlen)
+{
+    static const struct option longopts[] = {
+        { "root", required_argument, NULL, OPT_ROOT },
+        { "log", required_argument, NULL, OPT_AUDIT_LOG },
+        { "library", required_argument, NULL, OPT_LIBRARY },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+    getopt_reset();
+    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_ROOT:
+            if (!valid_path(optarg))
+                return bad_value(err, errlen, "--root", optarg, "a directory");
+            o->audit_root = optarg;
+            break;
+        case OPT_AUDIT_LOG:
+            if (!er_audit_valid_log(optarg))
+                return bad_value(err, errlen, "--log", optarg, ER_AUDIT_ACCEPT_LOG);
+            o->audit_log = optarg;
+            break;
+        case OPT_LIBRARY:
+            if (!er_audit_valid_library(optarg))
+                return bad_value(err, errlen, "--library", optarg, ER_AUDIT_ACCEPT_LIBRARY);
+            o->audit_library = optarg;
+            break;
+        case 'h': o->mode = ER_MODE_HELP; o->help_topic = "audit"; return 0;
+        case ':':
+            if (optopt == OPT_ROOT)
+                return fail(err, errlen, "option --root needs a value (a directory)");
+            if (optopt == OPT_AUDIT_LOG)
+                return fail(err, errlen, "option --log needs a value (%s)", ER_AUDIT_ACCEPT_LOG);
+            if (optopt == OPT_LIBRARY)
+                return fail(err, errlen, "option --library needs a value (%s)",
+                            ER_AUDIT_ACCEPT_LIBRARY);
+            return getopt_error(argv, c, err, errlen);
+        default: return getopt_error(argv, c, err, errlen);
+        }
+    }
+    char q[160];
+    if (optind >= argc)
+        return fail(err, errlen, "audit: no action given; accepted: enable, disable, status");
+    if (argc - optind > 1)
+        return fail(err, errlen, "audit: one action only; %s is one too many",
+                    quote(argv[optind + 1], q, sizeof q));
+    const char *action = argv[optind];
+    if (strcmp(action, "enable") != 0 && strcmp(action, "disable") != 0 &&
+        strcmp(action, "status") != 0)
+        return bad_value(err, errlen, "audit action", action, "enable, disable, status");
+    o->audit_action = action;
+    if (strcmp(action, "enable") != 0 && (o->audit_log != NULL || o->audit_library != NULL))
+        return fail(err, errlen, "audit %s: %s applies only to 'audit enable'", action,
+                    o->audit_log != NULL ? "--log" : "--library");
+    return 0;
+}
+
 int er_cli_parse(int argc, char **argv, struct er_cli_options *o, char *err, size_t errlen)
 {
     memset(o, 0, sizeof *o);
@@ -305,6 +407,10 @@ int er_cli_parse(int argc, char **argv, struct er_cli_options *o, char *err, siz
     if (argc >= 2 && strcmp(argv[1], "ready") == 0) {
         o->mode = ER_MODE_READY;
         return parse_ready(argc - 1, argv + 1, o, err, errlen);
+    }
+    if (argc >= 2 && strcmp(argv[1], "audit") == 0) {
+        o->mode = ER_MODE_AUDIT;
+        return parse_audit(argc - 1, argv + 1, o, err, errlen);
     }
     o->mode = ER_MODE_RUN;
     return parse_run(argc, argv, o, err, errlen);

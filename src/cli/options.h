@@ -16,6 +16,7 @@ enum er_cli_mode {
     ER_MODE_RUN,
     ER_MODE_REPORT,
     ER_MODE_READY,
+    ER_MODE_AUDIT,
     ER_MODE_HELP,
     ER_MODE_VERSION,
 };
@@ -23,7 +24,7 @@ enum er_cli_mode {
 /* One setting given on the command line; NULL when the option was absent. Strings point into argv. */
 struct er_cli_options {
     enum er_cli_mode mode;
-    const char *help_topic; /* "run", "report" or "ready" for ER_MODE_HELP */
+    const char *help_topic; /* "run", "report", "ready" or "audit" for ER_MODE_HELP */
 
     /* run */
     const char *policy;
@@ -40,10 +41,17 @@ struct er_cli_options {
 
     /* report */
     bool json;
-    char *const *logs; /* NULL-terminated */
+    bool kmsg;         /* also read the kernel log (/dev/kmsg) */
+    char *const *logs; /* NULL-terminated; empty only with kmsg */
 
     /* ready: NULL to use $EARLYRANDOM_READY_FILE */
     const char *ready_path;
+
+    /* audit: NULL for the defaults (see audit.h) */
+    const char *audit_action; /* "enable", "disable" or "status" */
+    const char *audit_root;
+    const char *audit_log;
+    const char *audit_library;
 };
 
 /* Parses argv. Returns 0, or ER_EXIT_USAGE with a one-line message (no trailing newline, no
@@ -54,5 +62,6 @@ int er_cli_parse(int argc, char **argv, struct er_cli_options *o, char *err, siz
 extern const char er_cli_usage_run[];
 extern const char er_cli_usage_report[];
 extern const char er_cli_usage_ready[];
+extern const char er_cli_usage_audit[];
 
 #endif

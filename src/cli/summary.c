@@ -300,8 +300,15 @@ static void json_stats(FILE *out, const struct er_stats *st)
 
 void er_summary_print_json(struct er_summary *s, FILE *out)
 {
+    fputc('{', out);
+    er_summary_print_json_members(s, out);
+    fputs("}\n", out);
+}
+
+void er_summary_print_json_members(struct er_summary *s, FILE *out)
+{
     struct er_program **order = sorted(s);
-    fputs("{\"programs\":[", out);
+    fputs("\"programs\":[", out);
     for (size_t i = 0; i < s->len; i++) {
         fputs(i ? ",{\"exe\":" : "{\"exe\":", out);
         json_string(out, nth(s, order, i)->exe);
@@ -313,6 +320,17 @@ void er_summary_print_json(struct er_summary *s, FILE *out)
     fputs("],\"totals\":{", out);
     json_stats(out, &t);
     counts_free(&t.apis);
-    fprintf(out, ",\"records\":%" PRIu64 ",\"malformed\":%" PRIu64 "}\n", s->records, s->malformed);
+    fprintf(out, ",\"records\":%" PRIu64 ",\"malformed\":%" PRIu64, s->records, s->malformed);
     free(order);
 }
+
+bool er_counts_add(struct er_counts *c, const char *name, uint64_t n)
+{
+    return counts_add(c, name, n);
+}
+
+void er_counts_free(struct er_counts *c) { counts_free(c); }
+
+void er_print_clean(FILE *out, const char *name, int width) { print_clean(out, name, width); }
+
+void er_json_string(FILE *out, const char *s) { json_string(out, s); }

@@ -68,4 +68,15 @@ void er_summary_print_table(struct er_summary *s, FILE *out);
 /* One JSON object: {"programs":[...],"totals":{...},"records":N,"malformed":N}. */
 void er_summary_print_json(struct er_summary *s, FILE *out);
 
+/* The same members without the braces, for a caller that adds its own. */
+void er_summary_print_json_members(struct er_summary *s, FILE *out);
+
+/* Helpers shared with the boot audit view (bootview.c). */
+bool er_counts_add(struct er_counts *c, const char *name, uint64_t n);
+void er_counts_free(struct er_counts *c);
+/* A name for a table, control characters as '?', padded to width. */
+void er_print_clean(FILE *out, const char *name, int width);
+/* A JSON string, quotes included; bytes that are not UTF-8 become \u00XX. */
+void er_json_string(FILE *out, const char *s);
+
 #endif

@@ -110,6 +110,17 @@ static bool read_conffile(const char *path, bool secure)
     return usable;
 }
 
+/* Whether the environment asks for the library: a setting, or LD_PRELOAD naming it. */
+static bool asked_for_in_environment(void)
+{
+    extern char **environ;
+    for (char **e = environ; e != NULL && *e != NULL; e++)
+        if (strncmp(*e, "EARLYRANDOM_", 12) == 0)
+            return true;
+    const char *preload = secure_getenv("LD_PRELOAD");
+    return preload != NULL && strstr(preload, "libearlyrandom") != NULL;
+}
+
 static void load_settings(void)
 {
     int64_t load_ns = er_boottime_ns();
@@ -136,7 +147,10 @@ static void load_settings(void)
         er_settings.policy = ER_POLICY_PASSTHROUGH;
     if (bad_lines + bad_values > 0)
         __write(STDERR_FILENO, errors, strlen(errors));
-    if (secure && !have_file) {
+    /* Loaded without being asked (through /etc/ld.so.preload, with neither a configuration file
+     * nor a variable, or in secure execution without a root-owned file), the library must not
+     * make a whole machine wait or fill every program's stderr: it changes nothing. */
+    if (!have_file && (secure || !asked_for_in_environment())) {
         er_settings.policy = ER_POLICY_PASSTHROUGH;
         er_settings.log = ER_LOG_NONE;
     }
@@ -216,7 +230,7 @@ static void fill_record(struct er_record *rec, const struct er_request *q, const
     rec->has_boot = true;
     rec->boot_ns = er_boottime_ns();
     /* What a boot audit needs to tell a real early request from a simulated one. */
-    rec->kernel_pool = kernel_pool_state();
+    rec->kernel_pool = q->kernel_pool ? q->kernel_pool : kernel_pool_state();
     rec->pid = current_pid();
     rec->tid = current_tid();
     rec->exe = exe_path;
@@ -317,6 +331,9 @@ long long er_run(struct er_request *q, const struct er_ops *ops, void *ctx)
     bool logged = er_settings.log != ER_LOG_NONE && (!q->pool_initialized || er_settings.log_all);
     if (logged || q->action == ER_ACTION_BLOCK)
         q->start_ns = er_boottime_ns();
+    /* Before the call: a request the real kernel blocked until its pool was ready was early. */
+    if (logged)
+        q->kernel_pool = kernel_pool_state();
 
     long long result;
     bool synthesized = false; /* the result is ours, not the real function's */

@@ -43,6 +43,7 @@ struct er_request {
     bool wait_through_eintr; /* getentropy and arc4random loop on EINTR inside glibc */
     const void *caller;   /* return address of the hooked call */
     /* filled in by er_run */
+    const char *kernel_pool; /* the real pool's state when the request came, for the log */
     bool pool_initialized;
     enum er_action action;
     int64_t start_ns;     /* CLOCK_BOOTTIME */

@@ -248,3 +248,31 @@ Test(config_and_log, the_kmsg_sink_writes_to_the_kernel_log)
     cr_expect(line != NULL, "no record with %s in the kernel log", needle);
     cr_expect(strstr(d.out, "earlyrandom: {\"time\"") != NULL, "records are prefixed 'earlyrandom: '");
 }
+
+/* What /etc/ld.so.preload does to every program of a machine, simulated with a copy of the
+ * library under another name: nothing in the environment asks for it. */
+static const char *disguised_library(void)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s", temp_path("libother.so"));
+    unlink(path);
+    cr_assert(symlink(er_library, path) == 0, "symlink %s", path);
+    return path;
+}
+
+Test(config_and_log, loaded_without_being_asked_it_changes_nothing)
+{
+    static char preload[600];
+    snprintf(preload, sizeof preload, "LD_PRELOAD=%s", disguised_library());
+    const char *env[] = { preload, NULL };
+    const char *argv[] = { er_probe_plain, "getrandom", "16", NULL };
+    struct run_result r;
+    run_program(&r, argv, env, false, 5000);
+    cr_expect(!r.timed_out && strncmp(r.out, "ok getrandom", 12) == 0 && field_ms(r.out) < 100,
+              "no wait without a configuration or a variable: %s", r.out);
+    cr_expect(r.err[0] == '\0', "and nothing on stderr: %s", r.err);
+
+    const char *asked[] = { preload, "EARLYRANDOM_INIT_AFTER=300ms", NULL };
+    run_program(&r, argv, asked, false, 5000);
+    cr_expect(field_ms(r.out) >= 250, "a variable asks for the simulation: %s %s", r.out, r.err);
+}

@@ -1,0 +1,73 @@
+/* The boot audit view of 'earlyrandom report': per program, the requests made while the real
+ * kernel's pool was not initialized yet (the record's kernel_pool is "uninitialized": "early")
+ * and those made later, how the early ones asked (API and flags or device) and what they got,
+ * and the first moment after boot the program was seen. Then the blind spots: what no log of the
+ * library can show, printed with every report so that nobody reads a missing row as "this
+ * program uses no entropy". Pure: no I/O but the stream given to the print functions. */
+#ifndef ER_CLI_BOOTVIEW_H
+#define ER_CLI_BOOTVIEW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "logrec.h"
+#include "summary.h"
+
+struct er_boot_program {
+    char *exe;
+    uint64_t early, later, unknown; /* requests by the kernel pool's state */
+    uint64_t early_bytes, later_bytes;
+    bool has_first;
+    int64_t first_boot_ns;    /* boot_ms of its first record, in ns */
+    uint64_t seq;             /* order of arrival */
+    struct er_counts how;     /* early requests by "api(flags or device)" */
+    struct er_counts how_got; /* early requests by "how->outcome", for the table */
+    struct er_counts got;     /* early requests by outcome: pass's bytes, errno, weak, eagain... */
+    struct er_counts actions; /* early requests by the library's action */
+    struct er_counts later_apis; /* later requests by API */
+};
+
+struct er_boot {
+    struct er_boot_program *programs;
+    size_t len, cap;
+    uint64_t seq;
+    uint64_t early, later, unknown;
+    bool has_last_uninit, has_first_init;
+    int64_t last_uninit_ns; /* the latest boot time a record saw the kernel's pool uninitialized */
+    int64_t first_init_ns;  /* the earliest one a record saw it initialized */
+};
+
+/* Where the records came from, for the notes under the view. */
+struct er_boot_sources {
+    bool kernel_log;      /* some came from the kernel log (--kmsg, or a dmesg/journal dump) */
+    bool read_kmsg;       /* /dev/kmsg itself was read */
+    uint64_t other_lines; /* lines of dumps that were not records (other messages) */
+    uint64_t suppressed;  /* lines the kernel says it dropped (ratelimiting notices) */
+    uint64_t suppressed_notes;
+    uint64_t kmsg_overwritten; /* messages gone from the ring buffer before we read them */
+    const char *devkmsg;       /* kernel.printk_devkmsg now ("on", "off", "ratelimit"), or NULL */
+};
+
+void er_boot_init(struct er_boot *b);
+void er_boot_free(struct er_boot *b);
+
+/* Counts one record (request events only). False only when memory ran out. */
+bool er_boot_add(struct er_boot *b, const struct er_record *r);
+
+/* What an early request got, in one word: the library's action when it acted (weak, eagain,
+ * block...), else the kernel's errno, else "opened" for an open, "unseeded" for /dev/urandom and
+ * GRND_INSECURE (bytes from a pool not initialized), "bytes" otherwise. */
+const char *er_boot_outcome(const struct er_record *r);
+
+/* The table, the kernel pool's moment, the source notes and the blind spots. */
+void er_boot_print_table(struct er_boot *b, const struct er_boot_sources *src, FILE *out);
+
+/* JSON members (no braces): "boot":{...},"blind_spots":[...],"sources":{...} */
+void er_boot_print_json_members(struct er_boot *b, const struct er_boot_sources *src, FILE *out);
+
+/* The blind spots, NULL-terminated; the kernel log's own when reading one. */
+extern const char *const er_blind_spots[];
+extern const char *const er_blind_spots_kernel_log[];
+
+#endif

@@ -1,0 +1,293 @@
+#include "report.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bootview.h"
+#include "kernlog.h"
+#include "logparse.h"
+#include "summary.h"
+#include "tail.h"
+
+#define KMSG_PATH "/dev/kmsg"
+
+struct report_ctx {
+    struct er_summary summary;
+    struct er_boot boot;
+    struct er_boot_sources src;
+    bool oom;
+
+    /* the source being read */
+    const char *name;
+    unsigned long line;
+    bool looks_like_dump; /* its first line has a log's prefix (dmesg, journal, syslog, kmsg) */
+    bool kernel_log_seen; /* it had prefixed records or kernel notices */
+    uint64_t foreign;     /* lines that are neither records nor blank */
+    unsigned long first_foreign;
+    unsigned long first_malformed; /* line of its first malformed record, 0 if none */
+    bool had_first_malformed;      /* the note's first location was set by an earlier source */
+};
+
+/* The prefix of a line that a log tool wrote: "[    1.234567] " (dmesg), "-- Journal begins"
+ * or "-- Logs begin" or "-- No entries --" (journalctl), "Nov 23 02:06:19 " (syslog, journal),
+ * "2026-11-23T02:06:19" (rsyslog, journalctl -o short-iso), "6,1234,5678,-;" (/dev/kmsg). */
+static bool digits(const char **p, int min)
+{
+    int n = 0;
+    while (**p >= '0' && **p <= '9') {
+        (*p)++;
+        n++;
+    }
+    return n >= min;
+}
+
+static bool looks_like_log_line(const char *s)
+{
+    const char *p = s;
+    if (*p == '[') {
+        p++;
+        while (*p == ' ')
+            p++;
+        return digits(&p, 1) && *p++ == '.' && digits(&p, 1) && *p == ']';
+    }
+    if (strncmp(s, "-- ", 3) == 0)
+        return true;
+    p = s;
+    if (digits(&p, 1) && *p++ == ',' && digits(&p, 1) && *p++ == ',' && digits(&p, 1) && *p == ',')
+        return true;
+    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+    for (int m = 0; m < 12; m++) {
+        if (strncmp(s, months + 3 * m, 3) == 0 && s[3] == ' ') {
+            p = s + 4;
+            while (*p == ' ')
+                p++;
+            return digits(&p, 1) && *p++ == ' ' && digits(&p, 2) && *p == ':';
+        }
+    }
+    p = s;
+    return digits(&p, 4) && *p == '-' && strlen(s) >= 19 && s[10] == 'T' && s[13] == ':';
+}
+
+static void track_malformed(struct report_ctx *rc, uint64_t before)
+{
+    if (rc->summary.malformed > before && rc->first_malformed == 0)
+        rc->first_malformed = rc->line;
+}
+
+static void add_json(struct report_ctx *rc, char *json, const char *where)
+{
+    er_kernlog_unescape(json);
+    struct er_parsed parsed;
+    enum er_parse_status st = er_parse_record(json, &parsed);
+    uint64_t before = rc->summary.malformed;
+    bool ok = er_summary_add_parsed(&rc->summary, st, &parsed, where);
+    if (st == ER_PARSE_OK)
+        ok = er_boot_add(&rc->boot, &parsed.rec) && ok;
+    rc->oom = rc->oom || !ok;
+    track_malformed(rc, before);
+}
+
+static void report_line(char *line, bool too_long, void *ctx)
+{
+    struct report_ctx *rc = ctx;
+    char where[512];
+    rc->line++;
+    snprintf(where, sizeof where, "%s:%lu", rc->name, rc->line);
+    if (too_long) {
+        uint64_t before = rc->summary.malformed;
+        rc->oom = rc->oom || !er_summary_add_parsed(&rc->summary, ER_PARSE_MALFORMED, NULL, where);
+        track_malformed(rc, before);
+        return;
+    }
+    char *json = NULL;
+    uint64_t dropped = 0;
+    switch (er_kernlog_classify(line, &json, &dropped)) {
+    case ER_LINE_BLANK:
+        return;
+    case ER_LINE_PREFIXED:
+        rc->kernel_log_seen = true;
+        rc->src.kernel_log = true;
+        /* fall through */
+    case ER_LINE_JSON:
+        add_json(rc, json, where);
+        return;
+    case ER_LINE_SUPPRESSED:
+        rc->kernel_log_seen = true;
+        rc->src.kernel_log = true;
+        rc->src.suppressed += dropped;
+        rc->src.suppressed_notes++;
+        return;
+    case ER_LINE_OTHER:
+        if (rc->foreign++ == 0) {
+            rc->first_foreign = rc->line;
+            rc->looks_like_dump = rc->line == 1 && looks_like_log_line(line);
+        }
+        return;
+    }
+}
+
+static void begin_source(struct report_ctx *rc, const char *name)
+{
+    rc->name = name;
+    rc->line = 0;
+    rc->looks_like_dump = rc->kernel_log_seen = false;
+    rc->foreign = 0;
+    rc->first_foreign = rc->first_malformed = 0;
+    rc->had_first_malformed = rc->summary.first_malformed != NULL;
+}
+
+/* Lines that were not records: other messages of a kernel log or journal, or, in a JSON Lines
+ * log, malformed lines (counted where they were, for the note's first location). */
+static void end_source(struct report_ctx *rc)
+{
+    if (rc->foreign == 0)
+        return;
+    if (rc->kernel_log_seen || rc->looks_like_dump) {
+        rc->src.other_lines += rc->foreign;
+        return;
+    }
+    struct er_summary *s = &rc->summary;
+    s->malformed += rc->foreign;
+    if (!rc->had_first_malformed &&
+        (rc->first_malformed == 0 || rc->first_foreign < rc->first_malformed)) {
+        char where[512];
+        snprintf(where, sizeof where, "%s:%lu", rc->name, rc->first_foreign);
+        free(s->first_malformed);
+        s->first_malformed = strdup(where);
+        rc->oom = rc->oom || s->first_malformed == NULL;
+    }
+}
+
+static void kmsg_message(char *msg, void *ctx)
+{
+    struct report_ctx *rc = ctx;
+    char where[64];
+    rc->line++;
+    snprintf(where, sizeof where, KMSG_PATH " message %lu", rc->line);
+    char *json = NULL;
+    uint64_t dropped = 0;
+    switch (er_kernlog_classify(msg, &json, &dropped)) {
+    case ER_LINE_PREFIXED:
+        add_json(rc, json, where);
+        break;
+    case ER_LINE_SUPPRESSED:
+        rc->src.suppressed += dropped;
+        rc->src.suppressed_notes++;
+        break;
+    default: /* the kernel's and other programs' messages */
+        break;
+    }
+}
+
+static const char *read_devkmsg_setting(void)
+{
+    static char value[32];
+    int fd = open("/proc/sys/kernel/printk_devkmsg", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    ssize_t n = read(fd, value, sizeof value - 1);
+    close(fd);
+    if (n <= 0)
+        return NULL;
+    value[n] = '\0';
+    value[strcspn(value, "\n")] = '\0';
+    return value;
+}
+
+static bool read_kmsg(struct report_ctx *rc)
+{
+    struct er_kmsg_stats st;
+    begin_source(rc, KMSG_PATH);
+    int err = er_kmsg_read(KMSG_PATH, kmsg_message, rc, &st);
+    if (err != 0) {
+        fprintf(
+            stderr, "earlyrandom: report: cannot read the kernel log %s: %s%s\n", KMSG_PATH,
+            strerror(err),
+            err == EPERM || err == EACCES
+                ? " (with kernel.dmesg_restrict = 1 only root may; run as root, or save it with "
+                  "'journalctl -k -b > FILE' and report FILE)"
+                : "");
+        return false;
+    }
+    rc->src.read_kmsg = true;
+    rc->src.kernel_log = true;
+    rc->src.kmsg_overwritten = st.overwritten + (st.has_first ? st.first_seq : 0);
+    rc->src.devkmsg = read_devkmsg_setting();
+    return true;
+}
+
+static void close_all(int *fds, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (fds[i] > STDERR_FILENO)
+            close(fds[i]);
+}
+
+/* Opens every log before reading any, so that a typo fails at once and prints no partial table. */
+static bool open_logs(char *const *logs, int *fds, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        fds[i] = strcmp(logs[i], "-") == 0 ? STDIN_FILENO : open(logs[i], O_RDONLY | O_CLOEXEC);
+        if (fds[i] < 0) {
+            fprintf(stderr, "earlyrandom: report: cannot open '%s': %s\n", logs[i],
+                    strerror(errno));
+            close_all(fds, i);
+            return false;
+        }
+    }
+    return true;
+}
+
+int er_cli_report(const struct er_cli_options *o)
+{
+    size_t n = 0;
+    while (o->logs != NULL && o->logs[n] != NULL)
+        n++;
+    int *fds = calloc(n ? n : 1, sizeof *fds);
+    if (fds == NULL || !open_logs(o->logs, fds, n)) {
+        free(fds);
+        return ER_EXIT_USAGE;
+    }
+    struct report_ctx rc;
+    memset(&rc, 0, sizeof rc);
+    er_summary_init(&rc.summary);
+    er_boot_init(&rc.boot);
+    int status = 0;
+    for (size_t i = 0; i < n; i++) {
+        begin_source(&rc, strcmp(o->logs[i], "-") == 0 ? "stdin" : o->logs[i]);
+        if (!er_read_lines(fds[i], report_line, &rc)) {
+            fprintf(stderr, "earlyrandom: report: cannot read '%s': %s\n", rc.name,
+                    strerror(errno));
+            status = ER_EXIT_USAGE;
+        }
+        end_source(&rc);
+    }
+    close_all(fds, n);
+    free(fds);
+    if (status == 0 && o->kmsg && !read_kmsg(&rc))
+        status = ER_EXIT_USAGE;
+    if (rc.oom) {
+        fputs("earlyrandom: report: out of memory\n", stderr);
+        status = ER_EXIT_USAGE;
+    } else if (status == 0 && o->json) {
+        fputc('{', stdout);
+        er_summary_print_json_members(&rc.summary, stdout);
+        fputc(',', stdout);
+        er_boot_print_json_members(&rc.boot, &rc.src, stdout);
+        fputs("}\n", stdout);
+    } else if (status == 0) {
+        er_summary_print_table(&rc.summary, stdout);
+        er_boot_print_table(&rc.boot, &rc.src, stdout);
+    }
+    er_summary_free(&rc.summary);
+    er_boot_free(&rc.boot);
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, "earlyrandom: report: write error: %s\n", strerror(errno));
+        status = ER_EXIT_USAGE;
+    }
+    return status;
+}
