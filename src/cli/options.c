@@ -135,39 +135,6 @@ static int bad_value(char *err, size_t errlen, const char *option, const char *v
                 accepted);
 }
 
-static bool valid_path(const char *v) { return v[0] != '\0' && strlen(v) < ER_PATH_MAX; }
-
-static bool valid_log(const char *v)
-{
-    enum er_log_kind kind;
-    char path[ER_PATH_MAX];
-    return er_parse_log(v, &kind, path, sizeof path);
-}
-
-static bool valid_policy(const char *v)
-{
-    enum er_policy p;
-    return er_parse_policy(v, &p);
-}
-
-static bool valid_init_after(const char *v)
-{
-    int64_t ns;
-    return er_parse_init_after(v, &ns);
-}
-
-static bool valid_weak(const char *v)
-{
-    enum er_weak_kind kind;
-    uint64_t seed;
-    return er_parse_weak(v, &kind, &seed);
-}
-
-static bool valid_hang_timeout(const char *v)
-{
-    int64_t ns;
-    return er_parse_hang_timeout(v, &ns);
-}
 
 enum {
     OPT_LOG_ALL = 256, OPT_FAIL_ON_HANG, OPT_SUMMARY, OPT_JSON, OPT_KMSG,
@@ -183,12 +150,12 @@ struct value_option {
 };
 
 static const struct value_option value_options[] = {
-    { 'p', "--policy", ER_ACCEPT_POLICY, valid_policy },
-    { 'i', "--init-after", ER_ACCEPT_INIT_AFTER, valid_init_after },
-    { 'r', "--ready-file", ER_ACCEPT_READY_FILE, valid_path },
-    { 'w', "--weak", ER_ACCEPT_WEAK, valid_weak },
-    { 'l', "--log", "- (stderr), " ER_ACCEPT_LOG, valid_log },
-    { 't', "--hang-timeout", ER_ACCEPT_HANG_TIMEOUT, valid_hang_timeout },
+    { 'p', "--policy", ER_ACCEPT_POLICY, er_valid_policy },
+    { 'i', "--init-after", ER_ACCEPT_INIT_AFTER, er_valid_init_after },
+    { 'r', "--ready-file", ER_ACCEPT_READY_FILE, er_valid_ready_file },
+    { 'w', "--weak", ER_ACCEPT_WEAK, er_valid_weak },
+    { 'l', "--log", "- (stderr), " ER_ACCEPT_LOG, er_valid_log },
+    { 't', "--hang-timeout", ER_ACCEPT_HANG_TIMEOUT, er_valid_hang_timeout },
 };
 
 static const struct value_option *find_value_option(int key)
@@ -328,7 +295,7 @@ static int parse_ready(int argc, char **argv, struct er_cli_options *o, char *er
         return fail(err, errlen, "ready: too many arguments (one PATH at most)");
     if (optind < argc) {
         o->ready_path = argv[optind];
-        if (!valid_path(o->ready_path))
+        if (!er_valid_ready_file(o->ready_path))
             return bad_value(err, errlen, "ready PATH", o->ready_path, ER_ACCEPT_READY_FILE);
     }
     return 0;
@@ -350,7 +317,7 @@ static int parse_audit(int argc, char **argv, struct er_cli_options *o, char *er
     while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_ROOT:
-            if (!valid_path(optarg))
+            if (!er_valid_ready_file(optarg))
                 return bad_value(err, errlen, "--root", optarg, "a directory");
             o->audit_root = optarg;
             break;

@@ -69,52 +69,6 @@ static int pick(const char *option, const char *name, const char *accepted,
     return 0;
 }
 
-static bool valid_policy(const char *v)
-{
-    enum er_policy p;
-    return er_parse_policy(v, &p);
-}
-
-static bool valid_init_after(const char *v)
-{
-    int64_t ns;
-    return er_parse_init_after(v, &ns);
-}
-
-static bool valid_weak(const char *v)
-{
-    enum er_weak_kind k;
-    uint64_t seed;
-    return er_parse_weak(v, &k, &seed);
-}
-
-static bool valid_hang_timeout(const char *v)
-{
-    int64_t ns;
-    return er_parse_hang_timeout(v, &ns);
-}
-
-static bool valid_log(const char *v)
-{
-    enum er_log_kind k;
-    char path[ER_PATH_MAX];
-    return er_parse_log(v, &k, path, sizeof path);
-}
-
-static bool valid_log_all(const char *v)
-{
-    bool b;
-    return er_parse_log_all(v, &b);
-}
-
-static bool valid_epoch(const char *v)
-{
-    enum er_epoch_kind k;
-    int64_t ns;
-    return er_parse_epoch(v, &k, &ns);
-}
-
-static bool valid_ready_file(const char *v) { return v[0] != '\0' && strlen(v) < ER_PATH_MAX; }
 
 /* What the user's log setting means for the command: a file it follows, a private file it renders
  * (stderr) or keeps to itself (none), or kmsg/syslog, which it passes on and cannot read back. */
@@ -122,7 +76,7 @@ static int plan_log_target(const struct er_cli_options *o, const struct er_inher
                            const char *cwd, struct er_plan *plan, char *err, size_t errlen)
 {
     const char *spec;
-    int rc = pick(o->log, ER_ENV_LOG, ER_ACCEPT_LOG, valid_log, in, &spec, err, errlen);
+    int rc = pick(o->log, ER_ENV_LOG, ER_ACCEPT_LOG, er_valid_log, in, &spec, err, errlen);
     if (rc != 0)
         return rc;
     enum er_log_kind kind = ER_LOG_STDERR;
@@ -147,7 +101,7 @@ static int plan_log(const struct er_cli_options *o, const struct er_inherited *i
     if (rc != 0)
         return rc;
     const char *log_all = NULL;
-    rc = pick(o->log_all ? "1" : NULL, ER_ENV_LOG_ALL, ER_ACCEPT_LOG_ALL, valid_log_all, in,
+    rc = pick(o->log_all ? "1" : NULL, ER_ENV_LOG_ALL, ER_ACCEPT_LOG_ALL, er_valid_log_all, in,
               &log_all, err, errlen);
     if (rc != 0)
         return rc;
@@ -161,7 +115,7 @@ static int plan_log(const struct er_cli_options *o, const struct er_inherited *i
 static int plan_hang(const struct er_cli_options *o, const struct er_inherited *in,
                      struct er_plan *plan, char *err, size_t errlen)
 {
-    int rc = pick(o->hang_timeout, ER_ENV_HANG_TIMEOUT, ER_ACCEPT_HANG_TIMEOUT, valid_hang_timeout,
+    int rc = pick(o->hang_timeout, ER_ENV_HANG_TIMEOUT, ER_ACCEPT_HANG_TIMEOUT, er_valid_hang_timeout,
                   in, &plan->hang_timeout, err, errlen);
     if (rc != 0)
         return rc;
@@ -176,7 +130,7 @@ static int plan_ready_file(const struct er_cli_options *o, const struct er_inher
                            const char *cwd, struct er_plan *plan, char *err, size_t errlen)
 {
     const char *ready = NULL;
-    int rc = pick(o->ready_file, ER_ENV_READY_FILE, ER_ACCEPT_READY_FILE, valid_ready_file, in,
+    int rc = pick(o->ready_file, ER_ENV_READY_FILE, ER_ACCEPT_READY_FILE, er_valid_ready_file, in,
                   &ready, err, errlen);
     if (rc != 0)
         return rc;
@@ -190,11 +144,11 @@ int er_plan_make(const struct er_cli_options *o, const struct er_inherited *in, 
 {
     memset(plan, 0, sizeof *plan);
     int rc;
-    if ((rc = pick(o->policy, ER_ENV_POLICY, ER_ACCEPT_POLICY, valid_policy, in, &plan->policy,
+    if ((rc = pick(o->policy, ER_ENV_POLICY, ER_ACCEPT_POLICY, er_valid_policy, in, &plan->policy,
                    err, errlen)) != 0 ||
-        (rc = pick(o->init_after, ER_ENV_INIT_AFTER, ER_ACCEPT_INIT_AFTER, valid_init_after, in,
+        (rc = pick(o->init_after, ER_ENV_INIT_AFTER, ER_ACCEPT_INIT_AFTER, er_valid_init_after, in,
                    &plan->init_after, err, errlen)) != 0 ||
-        (rc = pick(o->weak, ER_ENV_WEAK, ER_ACCEPT_WEAK, valid_weak, in, &plan->weak, err,
+        (rc = pick(o->weak, ER_ENV_WEAK, ER_ACCEPT_WEAK, er_valid_weak, in, &plan->weak, err,
                    errlen)) != 0 ||
         (rc = plan_log(o, in, cwd, plan, err, errlen)) != 0 ||
         (rc = plan_hang(o, in, plan, err, errlen)) != 0 ||
@@ -204,7 +158,7 @@ int er_plan_make(const struct er_cli_options *o, const struct er_inherited *in, 
     /* A nested earlyrandom keeps the outer boot, so the whole tree sees one init moment. The
      * command's boot also wins over an epoch of the configuration file, as any variable does. */
     const char *epoch = in->lookup(ER_ENV_EPOCH, in->ctx);
-    if (epoch != NULL && !valid_epoch(epoch))
+    if (epoch != NULL && !er_valid_epoch(epoch))
         return bad_variable(err, errlen, ER_ENV_EPOCH, epoch, ER_ACCEPT_EPOCH);
     if (epoch == NULL)
         snprintf(plan->epoch, sizeof plan->epoch, "%" PRId64, boottime_ns);

@@ -158,12 +158,62 @@ bool er_parse_log_all(const char *text, bool *out)
     return false;
 }
 
-static bool parse_ready_file(const char *text, struct er_settings *s)
+bool er_valid_policy(const char *text)
+{
+    enum er_policy p;
+    return er_parse_policy(text, &p);
+}
+
+bool er_valid_init_after(const char *text)
+{
+    int64_t ns;
+    return er_parse_init_after(text, &ns);
+}
+
+bool er_valid_epoch(const char *text)
+{
+    enum er_epoch_kind kind;
+    int64_t ns;
+    return er_parse_epoch(text, &kind, &ns);
+}
+
+bool er_valid_ready_file(const char *text)
 {
     size_t n = strlen(text);
-    if (n == 0 || n >= sizeof s->ready_file)
+    return n > 0 && n < ER_PATH_MAX;
+}
+
+bool er_valid_weak(const char *text)
+{
+    enum er_weak_kind kind;
+    uint64_t seed;
+    return er_parse_weak(text, &kind, &seed);
+}
+
+bool er_valid_log(const char *text)
+{
+    enum er_log_kind kind;
+    char path[ER_PATH_MAX];
+    return er_parse_log(text, &kind, path, sizeof path);
+}
+
+bool er_valid_log_all(const char *text)
+{
+    bool on;
+    return er_parse_log_all(text, &on);
+}
+
+bool er_valid_hang_timeout(const char *text)
+{
+    int64_t ns;
+    return er_parse_hang_timeout(text, &ns);
+}
+
+static bool parse_ready_file(const char *text, struct er_settings *s)
+{
+    if (!er_valid_ready_file(text))
         return false;
-    memcpy(s->ready_file, text, n + 1);
+    memcpy(s->ready_file, text, strlen(text) + 1);
     s->has_ready_file = true;
     return true;
 }

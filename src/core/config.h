@@ -86,6 +86,16 @@ bool er_parse_log_all(const char *text, bool *out);
 
 const char *er_policy_name(enum er_policy p);
 
+/* Whether a value is acceptable, for callers that only check (the command, before it runs). */
+bool er_valid_policy(const char *text);
+bool er_valid_init_after(const char *text);
+bool er_valid_epoch(const char *text);
+bool er_valid_ready_file(const char *text);
+bool er_valid_weak(const char *text);
+bool er_valid_log(const char *text);
+bool er_valid_log_all(const char *text);
+bool er_valid_hang_timeout(const char *text);
+
 /* Looks a variable up; the library passes secure_getenv, the tests a table. */
 typedef const char *(*er_lookup_fn)(const char *name, void *ctx);
 
