@@ -1,5 +1,6 @@
 #include "pool.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sys/timerfd.h>
@@ -17,17 +18,32 @@ static int64_t init_at_ns = ER_DURATION_NEVER; /* CLOCK_BOOTTIME; NEVER without 
 static const char *ready_file;                 /* NULL without a ready file */
 static int initialized;                        /* latched, read atomically */
 
+/* glibc's clock_gettime (the vDSO, no system call) when nobody interposes it; an interposed one
+ * (libfaketime) would arm the timer for another time, so then the kernel is asked directly. */
+static int (*clock_from_glibc)(clockid_t, struct timespec *);
+
+static void find_glibc_clock(void)
+{
+    void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
+    if (libc == NULL)
+        return;
+    void *own = dlsym(libc, "clock_gettime");
+    if (own != NULL && own == dlsym(RTLD_DEFAULT, "clock_gettime"))
+        clock_from_glibc = (int (*)(clockid_t, struct timespec *))own;
+    dlclose(libc);
+}
+
 int64_t er_boottime_ns(void)
 {
     struct timespec ts;
-    /* the kernel's clock, as the timer reads it: an interposed clock_gettime (libfaketime)
-     * would arm the timer for another time */
-    er_raw_syscall3(SYS_clock_gettime, CLOCK_BOOTTIME, (long)&ts, 0);
+    if (clock_from_glibc == NULL || clock_from_glibc(CLOCK_BOOTTIME, &ts) != 0)
+        er_raw_syscall3(SYS_clock_gettime, CLOCK_BOOTTIME, (long)&ts, 0);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 void er_pool_setup(const struct er_settings *s, int64_t load_ns)
 {
+    find_glibc_clock();
     ready_file = s->has_ready_file ? s->ready_file : NULL;
     if (s->init_after_ns == ER_DURATION_NEVER) {
         init_at_ns = ER_DURATION_NEVER;

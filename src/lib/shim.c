@@ -228,7 +228,7 @@ static void fill_record(struct er_record *rec, const struct er_request *q, const
     rec->event = event;
     rec->time_ns = realtime_ns();
     rec->has_boot = true;
-    rec->boot_ns = er_boottime_ns();
+    rec->boot_ns = q->start_ns != 0 ? q->start_ns : er_boottime_ns(); /* when the request came */
     /* What a boot audit needs to tell a real early request from a simulated one. */
     rec->kernel_pool = q->kernel_pool ? q->kernel_pool : kernel_pool_state();
     rec->pid = current_pid();
