@@ -133,7 +133,7 @@ Test(waiting, many_threads_waiting_across_the_init_moment_all_resume)
     if (p)
         sscanf(p, "min_ms=%lf max_ms=%lf", &min, &max);
     cr_expect(min >= 440 && max < 1000, "threads resumed between %.1f and %.1f ms, init at 500", min, max);
-    /* thread creation included: a sleeping wait costs nothing of its own */
+    /* a sleeping wait costs nothing of its own; what is left is waking 64 threads */
     cr_expect(field_cpu(r.out) >= 0 && field_cpu(r.out) < 60, "64 waiting threads used %.1f ms of CPU", field_cpu(r.out));
 }
 
