@@ -10,6 +10,7 @@
 #include "rawsys.h"
 #include "real.h"
 #include "shim.h"
+#include "sink.h"
 
 struct getrandom_call {
     void *buf;
@@ -79,9 +80,14 @@ ER_EXPORT ssize_t getrandom(void *buf, size_t len, unsigned int flags)
     return handle_getrandom("getrandom", __builtin_return_address(0), buf, len, flags);
 }
 
-static void forget_descriptors(long number, long a1, long a2, long a3)
+static bool changes_descriptors(long number)
 {
-    (void)a3;
+    return number == SYS_close || number == SYS_dup2 || number == SYS_dup3 ||
+           number == SYS_close_range;
+}
+
+static void forget_descriptors(long number, long a1, long a2)
+{
     switch (number) {
     case SYS_close:
         er_fd_forget((int)a1);
@@ -98,6 +104,34 @@ static void forget_descriptors(long number, long a1, long a2, long a3)
     }
 }
 
+static long forward_syscall(long number, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+    er_syscall_fn next = er_real_syscall();
+    if (next != NULL)
+        return next(number, a1, a2, a3, a4, a5, a6);
+    long r = er_raw_syscall6(number, a1, a2, a3, a4, a5, a6);
+    if (r < 0 && r > -4096) {
+        errno = (int)-r;
+        r = -1;
+    }
+    return r;
+}
+
+/* A close or dup through syscall() is treated as the close hooks treat theirs: it waits for a log
+ * record being written, and the descriptor table forgets the numbers. */
+ER_SLOW_PATH static long descriptor_syscall(long number, long a1, long a2, long a3, long a4,
+                                            long a5, long a6)
+{
+    er_sink_close_begin();
+    long r = forward_syscall(number, a1, a2, a3, a4, a5, a6);
+    int saved = errno;
+    er_sink_close_end();
+    if (r >= 0)
+        forget_descriptors(number, a1, a2);
+    errno = saved;
+    return r;
+}
+
 /* syscall(2) is variadic; like glibc's own, this takes six long arguments and forwards every
  * number it does not handle unchanged (a shim that refused unknown numbers broke programs). */
 ER_EXPORT long syscall(long number, ...)
@@ -111,15 +145,7 @@ ER_EXPORT long syscall(long number, ...)
     if (number == SYS_getrandom && !er_fast())
         return handle_getrandom("syscall", __builtin_return_address(0), (void *)a1, (size_t)a2,
                                 (unsigned int)a3);
-    er_syscall_fn next = er_real_syscall();
-    long r = next ? next(number, a1, a2, a3, a4, a5, a6)
-                  : er_raw_syscall6(number, a1, a2, a3, a4, a5, a6);
-    if (next == NULL && r < 0 && r > -4096) {
-        errno = (int)-r;
-        r = -1;
-    }
-    /* Descriptors closed or replaced behind the other hooks' back. */
-    if (!er_fast() && r >= 0)
-        forget_descriptors(number, a1, a2, a3);
-    return r;
+    if (changes_descriptors(number) && !er_fast())
+        return descriptor_syscall(number, a1, a2, a3, a4, a5, a6);
+    return forward_syscall(number, a1, a2, a3, a4, a5, a6);
 }
