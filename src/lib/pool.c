@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,9 +42,12 @@ int64_t er_boottime_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+static void forget_waiters_in_child(void);
+
 void er_pool_setup(const struct er_settings *s, int64_t load_ns)
 {
     find_glibc_clock();
+    pthread_atfork(NULL, NULL, forget_waiters_in_child);
     ready_file = s->has_ready_file ? s->ready_file : NULL;
     if (s->init_after_ns == ER_DURATION_NEVER) {
         init_at_ns = ER_DURATION_NEVER;
@@ -84,10 +88,6 @@ static int64_t min_deadline(int64_t a, int64_t b)
     return a < b ? a : b;
 }
 
-static void close_timer(void *fdp)
-{
-    __close(*(int *)fdp);
-}
 
 int64_t er_pool_next_change_ns(void)
 {
@@ -116,6 +116,62 @@ static int wait_without_timer(int64_t start_ns, int64_t hang_at, er_hang_fn on_h
     return 0;
 }
 
+/* The ready file is looked at by one waiting thread per process, the poller; the others sleep
+ * until the init moment or their hang timeout, and the poller fires their timers when it sees the
+ * file, or when it stops waiting so that one of them takes its place. A follower's timer is
+ * registered in a slot (descriptor + 1); SLOT_BUSY marks a slot whose timer is being fired, so
+ * that its owner cannot close the descriptor, and the number be reused, in the meantime. */
+#define MAX_FOLLOWERS 64
+#define SLOT_BUSY (-1)
+static int poller_claimed;
+static int follower_slots[MAX_FOLLOWERS];
+static __thread int polling_here __attribute__((tls_model("initial-exec")));
+
+static void forget_waiters_in_child(void)
+{
+    /* The child has none of its parent's waiting threads. */
+    poller_claimed = 0;
+    for (int i = 0; i < MAX_FOLLOWERS; i++)
+        follower_slots[i] = 0;
+}
+
+static int claim_slot(int tfd)
+{
+    for (int i = 0; i < MAX_FOLLOWERS; i++) {
+        int expected = 0;
+        if (__atomic_compare_exchange_n(&follower_slots[i], &expected, tfd + 1, false,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+            return i;
+    }
+    return -1; /* too many waiters: this one looks at the file itself */
+}
+
+static void release_slot(int slot, int tfd)
+{
+    if (slot < 0)
+        return;
+    for (;;) {
+        int expected = tfd + 1;
+        if (__atomic_compare_exchange_n(&follower_slots[slot], &expected, 0, false,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+            return;
+        sched_yield(); /* the poller is firing this timer: a matter of one system call */
+    }
+}
+
+static void wake_followers(void)
+{
+    static const struct itimerspec now = { { 0, 0 }, { 0, 1 } };
+    for (int i = 0; i < MAX_FOLLOWERS; i++) {
+        int v = __atomic_load_n(&follower_slots[i], __ATOMIC_SEQ_CST);
+        if (v > 0 && __atomic_compare_exchange_n(&follower_slots[i], &v, SLOT_BUSY, false,
+                                                 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+            er_raw_syscall6(SYS_timerfd_settime, v - 1, TFD_TIMER_ABSTIME, (long)&now, 0, 0, 0);
+            __atomic_store_n(&follower_slots[i], v, __ATOMIC_SEQ_CST);
+        }
+    }
+}
+
 /* The sleep itself: a timer armed for the next moment worth looking (the init moment, the next
  * look at the ready file, the hang timeout), read until the pool is initialized. */
 struct timed_wait {
@@ -124,16 +180,37 @@ struct timed_wait {
     int64_t start_ns, hang_at;
     er_hang_fn on_hang;
     void *ctx;
+    int slot;    /* follower slot, or -1 */
+    bool poller; /* this thread looks at the ready file for the process */
 };
 
-static int wait_on_timer(const struct timed_wait *w)
+/* A waiting thread that is not the poller takes the role when nobody holds it. A wait nested in
+ * a signal handler on the poller's own thread looks at the file itself: the poller is suspended. */
+static void take_poller_role(struct timed_wait *w)
+{
+    int expected = 0;
+    if (w->poller || polling_here ||
+        !__atomic_compare_exchange_n(&poller_claimed, &expected, 1, false, __ATOMIC_SEQ_CST,
+                                     __ATOMIC_SEQ_CST))
+        return;
+    w->poller = true;
+    polling_here = 1;
+    release_slot(w->slot, w->tfd);
+    w->slot = -1;
+}
+
+static int wait_on_timer(struct timed_wait *w)
 {
     int tfd = w->tfd;
     int64_t hang_at = w->hang_at;
     bool hang_reported = false;
+    if (ready_file != NULL && !polling_here)
+        w->slot = claim_slot(tfd);
     while (!er_pool_initialized()) {
+        if (ready_file != NULL && w->slot >= 0)
+            take_poller_role(w);
         int64_t next = init_at_ns;
-        if (ready_file != NULL)
+        if (ready_file != NULL && w->slot < 0)
             next = min_deadline(next, er_boottime_ns() + ER_READY_FILE_POLL_NS);
         if (!hang_reported)
             next = min_deadline(next, hang_at);
@@ -146,6 +223,11 @@ static int wait_on_timer(const struct timed_wait *w)
                 its.it_value.tv_nsec = 1;
         }
         er_raw_syscall6(SYS_timerfd_settime, tfd, TFD_TIMER_ABSTIME, (long)&its, 0, 0, 0);
+        /* Arming the timer cancels a wake-up fired just before: a follower looks again after
+         * arming, so that a poller that left or saw the file in between is not missed. */
+        if (w->slot >= 0 &&
+            (__atomic_load_n(&poller_claimed, __ATOMIC_SEQ_CST) == 0 || er_pool_initialized()))
+            continue;
         uint64_t expirations;
         if (__read(tfd, &expirations, sizeof expirations) < 0 && errno == EINTR &&
             !w->through_eintr)
@@ -158,11 +240,24 @@ static int wait_on_timer(const struct timed_wait *w)
     return 0;
 }
 
-/* A thread cancelled in the read must not leave its timer descriptor behind. */
+/* However the wait ends (init, a signal, cancellation): the poller hands its role on and wakes
+ * the others, a follower gives its slot back, and the timer descriptor is closed. */
+static void end_wait(void *p)
+{
+    struct timed_wait *w = p;
+    if (w->poller) {
+        polling_here = 0;
+        __atomic_store_n(&poller_claimed, 0, __ATOMIC_SEQ_CST);
+        wake_followers();
+    }
+    release_slot(w->slot, w->tfd);
+    __close(w->tfd);
+}
+
 static int wait_cancellable(struct timed_wait *w)
 {
     volatile int result = 0;
-    pthread_cleanup_push(close_timer, &w->tfd);
+    pthread_cleanup_push(end_wait, w);
     result = wait_on_timer(w);
     pthread_cleanup_pop(1);
     return result;
@@ -179,7 +274,7 @@ int er_pool_wait(bool through_eintr, int64_t start_ns, int64_t hang_timeout_ns, 
         errno = saved;
         return wait_without_timer(start_ns, hang_at, on_hang, ctx);
     }
-    struct timed_wait w = { tfd, through_eintr, start_ns, hang_at, on_hang, ctx };
+    struct timed_wait w = { tfd, through_eintr, start_ns, hang_at, on_hang, ctx, -1, false };
     int result = wait_cancellable(&w);
     errno = saved;
     return result;

@@ -244,6 +244,48 @@ static int do_threads(int count)
     return ok == count ? 0 : 1;
 }
 
+static void *interruptible_main(void *p)
+{
+    struct thread_arg *a = p;
+    unsigned char b[16];
+    a->ret = getrandom(b, sizeof b, 0);
+    a->ms = errno == EINTR ? -1 : now_ms() - start; /* -1: interrupted, as expected */
+    return NULL;
+}
+
+/* handover N: a first waiter (the one that looks at the ready file for the process) is
+ * interrupted by a signal while N others wait; the others must still see the file appear. */
+static int do_handover(int count)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal; /* no SA_RESTART: the wait ends with EINTR */
+    sigaction(SIGUSR1, &sa, NULL);
+    pthread_t first;
+    struct thread_arg first_arg = { 0, 0 };
+    pthread_create(&first, NULL, interruptible_main, &first_arg);
+    usleep(100 * 1000);
+    pthread_t *ids = calloc((size_t)count, sizeof *ids);
+    struct thread_arg *args = calloc((size_t)count, sizeof *args);
+    for (int i = 0; i < count; i++)
+        pthread_create(&ids[i], NULL, thread_main, &args[i]);
+    usleep(100 * 1000);
+    pthread_kill(first, SIGUSR1);
+    pthread_join(first, NULL);
+    int ok = 0;
+    double max = 0;
+    for (int i = 0; i < count; i++) {
+        pthread_join(ids[i], NULL);
+        ok += args[i].ret == 16;
+        max = args[i].ms > max ? args[i].ms : max;
+    }
+    printf("handover first=%s ok=%d of=%d max_ms=%.1f\n", first_arg.ms < 0 ? "eintr" : "returned",
+           ok, count, max);
+    free(ids);
+    free(args);
+    return ok == count ? 0 : 1;
+}
+
 /* fork: a thread waits in getrandom while the main thread forks; the child asks too. */
 static int do_fork(void)
 {
@@ -333,6 +375,8 @@ int main(int argc, char **argv)
         return do_signal(argv + 2, argc - 2);
     if (strcmp(argv[1], "threads") == 0)
         return do_threads(argc > 2 ? atoi(argv[2]) : 8);
+    if (strcmp(argv[1], "handover") == 0)
+        return do_handover(argc > 2 ? atoi(argv[2]) : 8);
     if (strcmp(argv[1], "fork") == 0)
         return do_fork();
     if (strcmp(argv[1], "closeall") == 0 && argc > 2)

@@ -226,3 +226,51 @@ Test(waiting, dev_random_is_not_readable_for_poll_before_init)
     double ms = field_ms(r.out);
     cr_expect(ms >= 195 && ms < 500, "timed out after %.1f ms, timeout 200", ms);
 }
+
+static void ready_at(const char *name, char *var, size_t var_len, pthread_t *creator)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s", temp_path(name));
+    unlink(path);
+    snprintf(var, var_len, "EARLYRANDOM_READY_FILE=%s", path);
+    pthread_create(creator, NULL, create_later, path); /* at ~400 ms */
+}
+
+Test(waiting, many_threads_waiting_for_the_ready_file_all_resume_soon_after_it_appears)
+{
+    static char var[600];
+    pthread_t creator;
+    ready_at("ready-many", var, sizeof var, &creator);
+    const char *env[] = { var, "EARLYRANDOM_LOG=none", NULL };
+    const char *argv[] = { er_probe_plain, "threads", "64", NULL };
+    struct run_result r;
+    run_program(&r, argv, env, true, 10000);
+    pthread_join(creator, NULL);
+    double min = -1, max = -1;
+    const char *p = strstr(r.out, "min_ms=");
+    if (p)
+        sscanf(p, "min_ms=%lf max_ms=%lf", &min, &max);
+    cr_expect(strstr(r.out, "threads ok=64 of=64") != NULL, "got: %s %s", r.out, r.err);
+    cr_expect(min >= 300 && max < 400 + 50 + 100, "resumed between %.1f and %.1f ms, file at ~400", min, max);
+    /* one thread looks at the file for all of them */
+    cr_expect(field_cpu(r.out) >= 0 && field_cpu(r.out) < 40, "64 threads waiting for a file used %.1f ms of CPU",
+              field_cpu(r.out));
+}
+
+Test(waiting, when_the_thread_watching_the_ready_file_is_interrupted_another_takes_over)
+{
+    static char var[600];
+    pthread_t creator;
+    ready_at("ready-handover", var, sizeof var, &creator);
+    const char *env[] = { var, "EARLYRANDOM_LOG=none", NULL };
+    const char *argv[] = { er_probe_plain, "handover", "16", NULL };
+    struct run_result r;
+    run_program(&r, argv, env, true, 10000);
+    pthread_join(creator, NULL);
+    cr_expect(strstr(r.out, "handover first=eintr ok=16 of=16") != NULL, "got: %s %s", r.out, r.err);
+    double max = -1;
+    const char *p = strstr(r.out, "max_ms=");
+    if (p)
+        max = strtod(p + 7, NULL);
+    cr_expect(max >= 300 && max < 400 + 50 + 100, "the others resumed by %.1f ms, file at ~400", max);
+}
