@@ -10,8 +10,9 @@ CLEANFILES += bench/microbench$(EXEEXT)
 dist_noinst_SCRIPTS += scripts/bench
 EXTRA_DIST += bench/run.py docs/performance.md
 
-bench: src/lib/libearlyrandom.la bench/microbench$(EXEEXT)
+bench: src/lib/libearlyrandom.la bench/microbench$(EXEEXT) src/cli/earlyrandom$(EXEEXT)
 	@EARLYRANDOM_BENCH_LIB=$(abs_top_builddir)/src/lib/.libs/libearlyrandom.so \
+	EARLYRANDOM_BENCH_COMMAND=$(abs_top_builddir)/src/cli/earlyrandom$(EXEEXT) \
 	EARLYRANDOM_BENCH_PROGRAM=$(abs_top_builddir)/bench/microbench$(EXEEXT) \
 	$(top_srcdir)/scripts/bench
 .PHONY: bench

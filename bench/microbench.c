@@ -348,8 +348,8 @@ static int cmd_spawn(int argc, char **argv)
         fprintf(stderr, "usage: microbench spawn RUNS [VAR=VALUE...] -- CMD [ARG...]\n");
         return 2;
     }
-    /* Environment b: the assignments first (execve takes the first of duplicate names), then
-     * the current environment. */
+    /* Environment b: the assignments, then the current environment less the names assigned
+     * (so that b can replace a's LD_PRELOAD rather than add a second one). */
     size_t n_env = 0;
     while (environ[n_env] != NULL)
         n_env++;
@@ -359,8 +359,16 @@ static int cmd_spawn(int argc, char **argv)
         die("calloc");
     for (size_t i = 0; i < n_set; i++)
         env_b[i] = argv[3 + i];
-    for (size_t i = 0; i < n_env; i++)
-        env_b[n_set + i] = environ[i];
+    size_t used = n_set;
+    for (size_t i = 0; i < n_env; i++) {
+        bool assigned = false;
+        for (size_t j = 0; j < n_set && !assigned; j++) {
+            size_t name_len = strcspn(argv[3 + j], "=");
+            assigned = strncmp(environ[i], argv[3 + j], name_len + 1) == 0;
+        }
+        if (!assigned)
+            env_b[used++] = environ[i];
+    }
     char **cmd = argv + sep + 1;
 
     int64_t wall, cpu;

@@ -11,6 +11,7 @@ src_cli_libercli_la_SOURCES = \
 	src/cli/options.c src/cli/options.h \
 	src/cli/plan.c src/cli/plan.h \
 	src/cli/report.c src/cli/report.h \
+	src/cli/ringdrain.c src/cli/ringdrain.h \
 	src/cli/run.c src/cli/run.h \
 	src/cli/summary.c src/cli/summary.h \
 	src/cli/tail.c src/cli/tail.h \

@@ -22,6 +22,7 @@
 #include "hang.h"
 #include "logparse.h"
 #include "plan.h"
+#include "ringdrain.h"
 #include "summary.h"
 #include "tail.h"
 #include "tree.h"
@@ -32,6 +33,9 @@
 
 #define LIBRARY_NAME "libearlyrandom.so"
 #define POLL_MS 50           /* how often the log is read: a hang is noticed within this */
+#define BUSY_POLL_MS 1       /* while records flow, so that the ring seldom fills */
+#define RING_SLOTS 16384     /* 16 MiB of shared memory, touched only as records come */
+#define RING_SETTLE_MS 200   /* how long a record being copied into the ring is waited for */
 #define KILL_GRACE_MS 2000   /* between SIGTERM and SIGKILL, as a short timeout(1) -k */
 #define RENDER_MAX 16384     /* a readable line with a full backtrace */
 
@@ -41,6 +45,7 @@ struct run {
     char tmpdir[64];  /* private directory of the log when the user asked for none; or "" */
     char private_log[96];
     struct er_tail tail;
+    struct er_ringdrain ring; /* how the library's records reach the log; ring.buf NULL without */
     struct er_summary summary;
     pid_t child;
     bool follow; /* the log is a regular file this process can read back */
@@ -269,7 +274,15 @@ static bool prepare_log_and_env(struct run *r, const char *lib)
         log = r->private_log;
     }
     er_tail_init(&r->tail, r->follow ? log : NULL, start);
-    return set_preload(lib) && export(ER_ENV_POLICY, p->policy) &&
+    /* Records for a file the command follows travel through its ring; without one the library
+     * appends to the file itself, which costs more per record but loses nothing. */
+    if (r->follow && !er_ringdrain_open(&r->ring, log, RING_SLOTS))
+        message("earlyrandom: note: no shared ring (%s): the library writes the log itself\n",
+                strerror(errno));
+    /* An outer earlyrandom's ring must not take the records of this tree's log. */
+    if (r->ring.buf == NULL)
+        unsetenv(ER_ENV_RING);
+    return set_preload(lib) && export(ER_ENV_RING, r->ring.buf ? r->ring.path : NULL) && export(ER_ENV_POLICY, p->policy) &&
            export(ER_ENV_INIT_AFTER, p->init_after) && export(ER_ENV_EPOCH, p->epoch) &&
            export(ER_ENV_READY_FILE, p->ready_file) && export(ER_ENV_WEAK, p->weak) &&
            export(ER_ENV_LOG, log) && export(ER_ENV_LOG_ALL, p->log_all) &&
@@ -389,17 +402,25 @@ static pid_t start_child(char *const *argv, const sigset_t *old_mask)
 static void supervise(struct run *r, int sfd)
 {
     struct pollfd pfd = { sfd, POLLIN, 0 };
+    int timeout = POLL_MS;
     while (!r->child_done && !r->verdict) {
-        if (poll(&pfd, 1, POLL_MS) > 0)
+        if (poll(&pfd, 1, timeout) > 0)
             drain_signals(r, sfd);
         er_tree_reap(on_reaped, r);
+        timeout = er_ringdrain_poll(&r->ring) > 0 ? BUSY_POLL_MS : POLL_MS;
         er_tail_poll(&r->tail, on_line, r);
     }
     /* Records written just before the command ended may still give the verdict on an orphan. */
+    er_ringdrain_poll(&r->ring);
     er_tail_poll(&r->tail, on_line, r);
     if (r->verdict)
         er_tree_kill(KILL_GRACE_MS, on_reaped, r);
     er_tree_reap(on_reaped, r);
+    /* From here on, what the tree still logs goes straight to the file. */
+    er_ringdrain_finish(&r->ring, RING_SETTLE_MS);
+    if (r->ring.abandoned > 0)
+        message("earlyrandom: %llu log records were lost: their processes were killed while "
+                "writing them\n", (unsigned long long)r->ring.abandoned);
     er_tail_finish(&r->tail, on_line, r);
 }
 
@@ -522,10 +543,12 @@ int er_cli_run(const struct er_cli_options *o)
     r->o = o;
     er_summary_init(&r->summary);
     er_tail_init(&r->tail, NULL, 0);
+    r->ring.memfd = r->ring.log_fd = -1;
     int status = prepare(r);
     if (status == 0)
         status = run_prepared(r);
     er_tail_close(&r->tail);
+    er_ringdrain_close(&r->ring);
     remove_private_log(r);
     er_summary_free(&r->summary);
     free(r);

@@ -6,6 +6,7 @@ ER_CORE_SOURCES = \
 	src/core/duration.c src/core/duration.h \
 	src/core/logrec.c src/core/logrec.h \
 	src/core/policy.c src/core/policy.h \
+	src/core/ring.c src/core/ring.h \
 	src/core/weak.c src/core/weak.h
 
 # Linked into the preload, which must not carry a sanitizer runtime into other programs.

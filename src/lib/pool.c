@@ -1,6 +1,9 @@
 #include "pool.h"
 
-#include <dlfcn.h>
+#include <elf.h>
+#include <link.h>
+#include <string.h>
+#include <sys/auxv.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
@@ -19,35 +22,79 @@ static int64_t init_at_ns = ER_DURATION_NEVER; /* CLOCK_BOOTTIME; NEVER without 
 static const char *ready_file;                 /* NULL without a ready file */
 static int initialized;                        /* latched, read atomically */
 
-/* glibc's clock_gettime (the vDSO, no system call) when nobody interposes it; an interposed one
- * (libfaketime) would arm the timer for another time, so then the kernel is asked directly. */
-static int (*clock_from_glibc)(clockid_t, struct timespec *);
+/* CLOCK_BOOTTIME straight from the kernel's vDSO, found in its ELF symbol table: no system call,
+ * no dlsym (which takes the loader's lock and may allocate), and immune to interposers such as
+ * libfaketime, which would arm the timer for another time. Without it, the system call. */
+typedef int (*clock_fn)(clockid_t, struct timespec *);
+static clock_fn vdso_clock;
+static int vdso_looked_up;
 
-static void find_glibc_clock(void)
+#if defined(__x86_64__) || defined(__i386__)
+#define VDSO_CLOCK_GETTIME "__vdso_clock_gettime"
+#elif defined(__aarch64__)
+#define VDSO_CLOCK_GETTIME "__kernel_clock_gettime"
+#endif
+
+static clock_fn find_vdso_clock(void)
 {
-    void *libc = dlopen("libc.so.6", RTLD_LAZY | RTLD_NOLOAD);
-    if (libc == NULL)
-        return;
-    void *own = dlsym(libc, "clock_gettime");
-    if (own != NULL && own == dlsym(RTLD_DEFAULT, "clock_gettime"))
-        clock_from_glibc = (int (*)(clockid_t, struct timespec *))own;
-    dlclose(libc);
+#ifdef VDSO_CLOCK_GETTIME
+    uintptr_t base = (uintptr_t)getauxval(AT_SYSINFO_EHDR);
+    if (base == 0)
+        return NULL;
+    const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)base;
+    const ElfW(Phdr) *ph = (const ElfW(Phdr) *)(base + eh->e_phoff);
+    const ElfW(Dyn) *dyn = NULL;
+    uintptr_t bias = 0;
+    bool have_load = false;
+    for (int i = 0; i < eh->e_phnum; i++) {
+        if (ph[i].p_type == PT_LOAD && !have_load) {
+            bias = base + ph[i].p_offset - ph[i].p_vaddr;
+            have_load = true;
+        } else if (ph[i].p_type == PT_DYNAMIC) {
+            dyn = (const ElfW(Dyn) *)(base + ph[i].p_offset);
+        }
+    }
+    if (dyn == NULL || !have_load)
+        return NULL;
+    const ElfW(Sym) *symtab = NULL;
+    const char *strtab = NULL;
+    const ElfW(Word) *hash = NULL;
+    for (; dyn->d_tag != DT_NULL; dyn++) {
+        if (dyn->d_tag == DT_SYMTAB)
+            symtab = (const ElfW(Sym) *)(dyn->d_un.d_ptr + bias);
+        else if (dyn->d_tag == DT_STRTAB)
+            strtab = (const char *)(dyn->d_un.d_ptr + bias);
+        else if (dyn->d_tag == DT_HASH)
+            hash = (const ElfW(Word) *)(dyn->d_un.d_ptr + bias);
+    }
+    if (symtab == NULL || strtab == NULL || hash == NULL)
+        return NULL;
+    for (ElfW(Word) i = 0; i < hash[1]; i++) { /* hash[1]: the number of symbols */
+        const ElfW(Sym) *sym = &symtab[i];
+        if (ELF64_ST_TYPE(sym->st_info) == STT_FUNC && sym->st_shndx != SHN_UNDEF &&
+            strcmp(strtab + sym->st_name, VDSO_CLOCK_GETTIME) == 0)
+            return (clock_fn)(sym->st_value + bias);
+    }
+#endif
+    return NULL;
 }
 
 int64_t er_boottime_ns(void)
 {
+    if (!__atomic_load_n(&vdso_looked_up, __ATOMIC_ACQUIRE)) {
+        /* Threads racing here find the same address: a plain store of it is enough. */
+        __atomic_store_n(&vdso_clock, find_vdso_clock(), __ATOMIC_RELAXED);
+        __atomic_store_n(&vdso_looked_up, 1, __ATOMIC_RELEASE);
+    }
     struct timespec ts;
-    if (clock_from_glibc == NULL || clock_from_glibc(CLOCK_BOOTTIME, &ts) != 0)
+    clock_fn clock = __atomic_load_n(&vdso_clock, __ATOMIC_RELAXED);
+    if (clock == NULL || clock(CLOCK_BOOTTIME, &ts) != 0)
         er_raw_syscall3(SYS_clock_gettime, CLOCK_BOOTTIME, (long)&ts, 0);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-static void forget_waiters_in_child(void);
-
 void er_pool_setup(const struct er_settings *s, int64_t load_ns)
 {
-    find_glibc_clock();
-    pthread_atfork(NULL, NULL, forget_waiters_in_child);
     ready_file = s->has_ready_file ? s->ready_file : NULL;
     if (s->init_after_ns == ER_DURATION_NEVER) {
         init_at_ns = ER_DURATION_NEVER;
@@ -127,7 +174,7 @@ static int poller_claimed;
 static int follower_slots[MAX_FOLLOWERS];
 static __thread int polling_here __attribute__((tls_model("initial-exec")));
 
-static void forget_waiters_in_child(void)
+void er_pool_forget_in_child(void)
 {
     /* The child has none of its parent's waiting threads. */
     poller_claimed = 0;

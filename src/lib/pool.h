@@ -16,6 +16,9 @@ int64_t er_boottime_ns(void) __attribute__((visibility("hidden")));
 /* Fixes the init moment from the settings; load_ns is when the library loaded (epoch "process"). */
 void er_pool_setup(const struct er_settings *s, int64_t load_ns) __attribute__((visibility("hidden")));
 
+/* In a fork child: the parent's waiting threads are not there. */
+void er_pool_forget_in_child(void) __attribute__((visibility("hidden")));
+
 /* True once the init moment has passed or the ready file exists; stays true afterwards. */
 bool er_pool_initialized(void) __attribute__((visibility("hidden")));
 

@@ -17,6 +17,7 @@
 #include "logrec.h"
 #include "pool.h"
 #include "rawsys.h"
+#include "ring.h"
 #include "sink.h"
 #include "weak.h"
 
@@ -27,23 +28,137 @@ struct er_settings er_settings;
 
 static int load_state; /* 0 not loaded, 1 loading, 2 loaded */
 static __thread int loading_in_this_thread __attribute__((tls_model("initial-exec")));
-static char exe_path[ER_PATH_MAX];
 static uint64_t weak_offset;
+
+/* What the settings are made of is taken when the process starts, so that a program that clears
+ * or rewrites its environment (daemons; setproctitle writes over the strings) before its first
+ * request keeps what it was started with; the settings themselves are made at the first hooked
+ * call, so that a program that makes none pays for nothing but this copy. */
+static int64_t start_ns;
+static bool env_asks_for_us; /* an EARLYRANDOM_ variable, or LD_PRELOAD naming the library */
+#define MAX_VARIABLES 32
+static char env_copy[16384]; /* a page is touched only as far as it is used */
+static const char *env_entries[MAX_VARIABLES]; /* "EARLYRANDOM_NAME=value", in env_copy */
+static int env_count;
+
+/* Plain loops rather than libc's string functions: at start each of those would cost the loader
+ * a symbol lookup, in every program, for a few bytes of work. */
+static bool starts_with(const char *s, const char *prefix)
+{
+    while (*prefix != '\0')
+        if (*s++ != *prefix++)
+            return false;
+    return true;
+}
+
+static bool contains(const char *s, const char *word)
+{
+    for (; *s != '\0'; s++)
+        if (starts_with(s, word))
+            return true;
+    return false;
+}
+
+/* The variables the library reads; any other EARLYRANDOM_ name only says it was asked for. */
+static const char *const known_variables[] = {
+    ER_ENV_POLICY "=", ER_ENV_INIT_AFTER "=", ER_ENV_EPOCH "=",   ER_ENV_READY_FILE "=",
+    ER_ENV_WEAK "=",   ER_ENV_LOG "=",        ER_ENV_LOG_ALL "=", ER_ENV_HANG_TIMEOUT "=",
+    ER_ENV_CONFIG "=", ER_ENV_RING "=",
+};
+
+static bool is_known_variable(const char *entry)
+{
+    for (size_t i = 0; i < sizeof known_variables / sizeof known_variables[0]; i++)
+        if (starts_with(entry, known_variables[i]))
+            return true;
+    return false;
+}
+
+static void copy_environment(void)
+{
+    extern char **environ;
+    size_t used = 0;
+    for (char **e = environ; e != NULL && *e != NULL; e++) {
+        if (starts_with(*e, "LD_PRELOAD=") && contains(*e, "libearlyrandom"))
+            env_asks_for_us = true;
+        if (!starts_with(*e, "EARLYRANDOM_"))
+            continue;
+        env_asks_for_us = true;
+        if (!is_known_variable(*e))
+            continue;
+        size_t len = 0;
+        while ((*e)[len] != '\0')
+            len++;
+        if (env_count == MAX_VARIABLES)
+            continue; /* a name given many times: the first ones count, as for getenv */
+        if (used + len + 1 > sizeof env_copy) {
+            env_entries[env_count++] = *e; /* no setting is this long: kept to be reported */
+            continue;
+        }
+        char *copy = env_copy + used;
+        for (size_t i = 0; i <= len; i++)
+            copy[i] = (*e)[i];
+        env_entries[env_count++] = copy;
+        used += len + 1;
+    }
+}
 
 static const char *lookup_variable(const char *name, void *ctx)
 {
     (void)ctx;
-    return secure_getenv(name);
+    size_t len = strlen(name);
+    for (int i = 0; i < env_count; i++)
+        if (strncmp(env_entries[i], name, len) == 0 && env_entries[i][len] == '=')
+            return env_entries[i] + len + 1;
+    return NULL;
+}
+
+/* The executable's path, read at the first record rather than at start: PID 1 and programs
+ * started before /proc is mounted get it once /proc is there (until then, the path it was
+ * started by). Another thread reading it meanwhile is waited for: it is one system call. */
+static char exe_path[ER_PATH_MAX];
+static int exe_state; /* 0 not read, 1 being read, 2 read */
+static __thread int reading_exe_here __attribute__((tls_model("initial-exec")));
+
+static const char *executable_path(void)
+{
+    int state;
+    while ((state = __atomic_load_n(&exe_state, __ATOMIC_ACQUIRE)) != 2) {
+        if (state == 1) {
+            if (reading_exe_here) /* a signal handler interrupted this thread's own reading */
+                break;
+            sched_yield();
+            continue;
+        }
+        if (!__atomic_compare_exchange_n(&exe_state, &state, 1, false, __ATOMIC_ACQ_REL,
+                                         __ATOMIC_ACQUIRE))
+            continue;
+        reading_exe_here = 1;
+        int saved = errno;
+        ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
+        errno = saved;
+        exe_path[n > 0 ? n : 0] = '\0';
+        reading_exe_here = 0;
+        __atomic_store_n(&exe_state, n > 0 ? 2 : 0, __ATOMIC_RELEASE);
+        if (n <= 0)
+            break;
+    }
+    if (state == 2 || __atomic_load_n(&exe_state, __ATOMIC_ACQUIRE) == 2)
+        return exe_path;
+    const char *started_as = (const char *)getauxval(AT_EXECFN);
+    return started_as != NULL ? started_as : "";
 }
 
 /* pid and tid are asked of the kernel once (per process, per thread), not once per record. */
 static pid_t cached_pid;
 static __thread pid_t cached_tid __attribute__((tls_model("initial-exec")));
 
-static void forget_ids_in_child(void)
+static void forget_in_child(void)
 {
     cached_pid = 0;
     cached_tid = 0;
+    er_pool_forget_in_child();
+    er_sink_forget_in_child();
 }
 
 static pid_t current_pid(void)
@@ -110,24 +225,25 @@ static bool read_conffile(const char *path, bool secure)
     return usable;
 }
 
-/* Whether the environment asks for the library: a setting, or LD_PRELOAD naming it. */
-static bool asked_for_in_environment(void)
+/* Runs before the program, but another library's constructor may make the first hooked call
+ * earlier: whichever comes first takes the start. */
+static void take_start(void)
 {
-    extern char **environ;
-    for (char **e = environ; e != NULL && *e != NULL; e++)
-        if (strncmp(*e, "EARLYRANDOM_", 12) == 0)
-            return true;
-    const char *preload = secure_getenv("LD_PRELOAD");
-    return preload != NULL && strstr(preload, "libearlyrandom") != NULL;
+    if (__atomic_load_n(&start_ns, __ATOMIC_ACQUIRE) != 0)
+        return;
+    copy_environment();
+    /* The system call rather than the vDSO: finding the vDSO's symbol can wait for a request. */
+    struct timespec ts;
+    er_raw_syscall3(SYS_clock_gettime, CLOCK_BOOTTIME, (long)&ts, 0);
+    __atomic_store_n(&start_ns, (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, __ATOMIC_RELEASE);
 }
 
 static void load_settings(void)
 {
-    int64_t load_ns = er_boottime_ns();
     bool secure = getauxval(AT_SECURE) != 0;
     /* Under AT_SECURE (setuid, capabilities) the environment belongs to whoever started the
      * program, not to its owner: only the root-owned file is consulted. */
-    const char *path = secure ? NULL : secure_getenv(ER_ENV_CONFIG);
+    const char *path = secure ? NULL : lookup_variable(ER_ENV_CONFIG, NULL);
     if (path == NULL || path[0] == '\0')
         path = ER_CONFFILE_DEFAULT;
     bool have_file = read_conffile(path, secure);
@@ -150,16 +266,14 @@ static void load_settings(void)
     /* Loaded without being asked (through /etc/ld.so.preload, with neither a configuration file
      * nor a variable, or in secure execution without a root-owned file), the library must not
      * make a whole machine wait or fill every program's stderr: it changes nothing. */
-    if (!have_file && (secure || !asked_for_in_environment())) {
+    if (!have_file && (secure || !env_asks_for_us)) {
         er_settings.policy = ER_POLICY_PASSTHROUGH;
         er_settings.log = ER_LOG_NONE;
     }
-    ssize_t n = readlink("/proc/self/exe", exe_path, sizeof exe_path - 1);
-    exe_path[n > 0 ? n : 0] = '\0';
-
-    er_pool_setup(&er_settings, load_ns);
-    er_sink_setup(&er_settings);
-    pthread_atfork(NULL, NULL, forget_ids_in_child);
+    /* Only from here on is there state that a fork child must forget. */
+    pthread_atfork(NULL, NULL, forget_in_child);
+    er_pool_setup(&er_settings, start_ns);
+    er_sink_setup(&er_settings, secure ? NULL : lookup_variable(ER_ENV_RING, NULL));
     bool nothing_to_log = er_settings.log == ER_LOG_NONE;
     if ((er_settings.policy == ER_POLICY_PASSTHROUGH && nothing_to_log) ||
         (!er_settings.log_all && er_pool_initialized()))
@@ -177,6 +291,7 @@ bool er_loaded(void)
                                     __ATOMIC_ACQUIRE)) {
         int saved = errno;
         loading_in_this_thread = 1;
+        take_start();
         load_settings();
         loading_in_this_thread = 0;
         __atomic_store_n(&load_state, 2, __ATOMIC_RELEASE);
@@ -191,7 +306,9 @@ bool er_loaded(void)
 
 __attribute__((constructor)) static void earlyrandom_constructor(void)
 {
-    er_loaded();
+    int saved = errno;
+    take_start();
+    errno = saved;
 }
 
 void er_request_init(struct er_request *q, const char *api, const void *caller)
@@ -233,7 +350,7 @@ static void fill_record(struct er_record *rec, const struct er_request *q, const
     rec->kernel_pool = q->kernel_pool ? q->kernel_pool : kernel_pool_state();
     rec->pid = current_pid();
     rec->tid = current_tid();
-    rec->exe = exe_path;
+    rec->exe = executable_path();
     rec->api = q->api;
     rec->device = q->device;
     rec->has_bytes = q->has_bytes;
@@ -244,7 +361,7 @@ static void fill_record(struct er_record *rec, const struct er_request *q, const
     rec->action = er_action_name(q->action);
     rec->has_waited = true;
     rec->waited_ns = q->waited_ns;
-    er_caller_lookup(q->caller, exe_path, who);
+    er_caller_lookup(q->caller, rec->exe, who);
     rec->caller = who->object;
     rec->caller_symbol = who->symbol;
 }

@@ -6,14 +6,16 @@
 #include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "fdtrack.h"
 #include "logrec.h"
+#include "ring.h"
 
 /* glibc's exported aliases, so that the library's own I/O never goes through its hooks. */
 extern int __open64(const char *, int, ...);
@@ -22,23 +24,26 @@ extern ssize_t __write(int, const void *, size_t);
 
 static enum er_log_kind kind = ER_LOG_NONE;
 static const char *path;
-/* The descriptor and the identity of what it was opened on. -1 until the first record, so that a
- * program that never asks for entropy early never gets a log file or a descriptor; PUBLISHING
- * while one thread installs a fresh descriptor and its identity. */
-#define PUBLISHING (-2)
-static int log_fd = -1;
-static uint64_t log_dev, log_ino;
 static dev_t stderr_dev;
 static ino_t stderr_ino;
 static bool stderr_ok;
 
-static void forget_counts_in_child(void);
+/* The command's ring, when the library runs under it: attached at the first record, so that a
+ * program that never asks for entropy early never maps it. */
+enum ring_state { RING_UNKNOWN, RING_ATTACHING, RING_ATTACHED, RING_NONE };
+static int ring_state = RING_UNKNOWN;
+static char ring_path[128];
+static struct er_ring ring;
 
-void er_sink_setup(const struct er_settings *s)
+void er_sink_setup(const struct er_settings *s, const char *ring_variable)
 {
-    pthread_atfork(NULL, NULL, forget_counts_in_child);
     kind = s->log;
     path = s->log_path;
+    if (kind != ER_LOG_FILE || ring_variable == NULL || ring_variable[0] == '\0' ||
+        strlen(ring_variable) >= sizeof ring_path)
+        ring_state = RING_NONE;
+    else
+        strcpy(ring_path, ring_variable); /* the program may change its environment later */
     if (kind == ER_LOG_STDERR) {
         /* Remember what stderr was when the program started: if the program later points fd 2 at
          * a file of its own (a daemon's log), the readable lines stop instead of landing there. */
@@ -72,30 +77,61 @@ static void write_all_once(int fd, const char *record, size_t len)
         continue;
 }
 
-/* Opens the log file. O_NONBLOCK keeps a FIFO without a reader from hanging the program, and a
- * FIFO stays non-blocking: a record is dropped rather than a program (and its closes, which wait
- * for records being written) held up by a slow reader. */
-static int open_log_file(uint64_t *dev, uint64_t *ino)
+/* One open, append and close per record: between two requests the program finds no descriptor
+ * of ours, and a number it closed and reused can never receive a record. O_NONBLOCK keeps a FIFO
+ * without a reader from hanging the program: the record is dropped instead. */
+static void append_to_log_file(const char *record, size_t len)
 {
     int fd = __open64(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK, 0644);
     if (fd < 0)
-        return -1;
-    struct stat st;
-    if (fstat(fd, &st) != 0) {
-        __close(fd);
-        return -1;
-    }
-    *dev = st.st_dev;
-    *ino = st.st_ino;
-    return fd;
+        return;
+    write_all_once(fd, record, len);
+    __close(fd);
 }
 
-/* Asked of the kernel before every record: a close the hooks cannot see (a bare system call,
- * glibc's internal ones) may have given the number to one of the program's files. */
-static bool log_fd_is_ours(int fd)
+/* Maps the command's ring; the descriptor lives only inside this call. */
+static bool map_ring(void)
 {
-    return fd_is(fd, __atomic_load_n(&log_dev, __ATOMIC_ACQUIRE),
-                 __atomic_load_n(&log_ino, __ATOMIC_ACQUIRE));
+    int fd = __open64(ring_path, O_RDWR | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return false;
+    struct stat st;
+    void *mem = MAP_FAILED;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size >= (off_t)sizeof(struct er_ring_header))
+        mem = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    __close(fd);
+    if (mem == MAP_FAILED)
+        return false;
+    if (er_ring_attach(&ring, mem, (size_t)st.st_size, path))
+        return true;
+    munmap(mem, (size_t)st.st_size);
+    return false;
+}
+
+/* The ring when it can be had; another thread attaching meanwhile means the file, this once. */
+static bool ring_ready(void)
+{
+    int state = __atomic_load_n(&ring_state, __ATOMIC_ACQUIRE);
+    if (state != RING_UNKNOWN)
+        return state == RING_ATTACHED;
+    if (!__atomic_compare_exchange_n(&ring_state, &state, RING_ATTACHING, false, __ATOMIC_ACQ_REL,
+                                     __ATOMIC_ACQUIRE))
+        return false;
+    state = map_ring() ? RING_ATTACHED : RING_NONE;
+    __atomic_store_n(&ring_state, state, __ATOMIC_RELEASE);
+    return state == RING_ATTACHED;
+}
+
+static void write_log_file(const char *record, size_t len)
+{
+    bool was_attached = __atomic_load_n(&ring_state, __ATOMIC_ACQUIRE) == RING_ATTACHED;
+    if (ring_ready()) {
+        if (!was_attached && er_ring_put(&ring, record, len) == ER_RING_PUT_OK)
+            return;
+        /* Full, closed (the command is ending) or too long for a slot: the file takes it. */
+        er_ring_note_bypass(&ring);
+    }
+    append_to_log_file(record, len);
 }
 
 /* Writers and the program's closes exclude each other (Dekker, sequentially consistent): a
@@ -104,10 +140,13 @@ static int writers, closers;
 static __thread int in_write __attribute__((tls_model("initial-exec")));
 static __thread int in_close __attribute__((tls_model("initial-exec")));
 
-static void forget_counts_in_child(void)
+void er_sink_forget_in_child(void)
 {
     writers = 0;
     closers = 0;
+    /* A thread of the parent was mapping the ring: the child looks again at its next record. */
+    if (ring_state == RING_ATTACHING)
+        ring_state = RING_UNKNOWN;
 }
 
 void er_sink_close_begin(void)
@@ -150,32 +189,6 @@ static bool stderr_is_ours(void)
     return fd_is(STDERR_FILENO, stderr_dev, stderr_ino);
 }
 
-/* Writes to the log file, reopening it when our descriptor was closed or its number reused. The
- * old number is never closed here: it may already belong to the program. */
-static void write_log_file(const char *record, size_t len)
-{
-    int fd = __atomic_load_n(&log_fd, __ATOMIC_ACQUIRE);
-    if (fd >= 0 && log_fd_is_ours(fd)) {
-        write_all_once(fd, record, len);
-        return;
-    }
-    uint64_t dev, ino;
-    int fresh = open_log_file(&dev, &ino);
-    if (fresh < 0)
-        return;
-    write_all_once(fresh, record, len);
-    if (fd != PUBLISHING &&
-        __atomic_compare_exchange_n(&log_fd, &fd, PUBLISHING, false, __ATOMIC_ACQ_REL,
-                                    __ATOMIC_ACQUIRE)) {
-        __atomic_store_n(&log_dev, dev, __ATOMIC_RELEASE);
-        __atomic_store_n(&log_ino, ino, __ATOMIC_RELEASE);
-        __atomic_store_n(&log_fd, fresh, __ATOMIC_RELEASE);
-        return;
-    }
-    /* Another thread is installing its own descriptor: this one was only for this record. */
-    __close(fresh);
-}
-
 /* The kernel log and syslog get one short-lived descriptor per record: boot-time auditing writes
  * few records, and nothing is left open in the program between them. */
 #define SYSLOG_PREFIX "<13>earlyrandom: "
@@ -216,6 +229,10 @@ static void write_syslog(const char *record, size_t len)
 
 void er_sink_write(const char *record, size_t len)
 {
+    /* The usual way under the command: no descriptor, so nothing to hold against closes. */
+    if (__atomic_load_n(&ring_state, __ATOMIC_ACQUIRE) == RING_ATTACHED &&
+        er_ring_put(&ring, record, len) == ER_RING_PUT_OK)
+        return;
     int saved = errno;
     /* stderr is the program's own and may block on a full pipe: records to it are not held
      * against closes, at the price of a line in a file the program points fd 2 at meanwhile. */

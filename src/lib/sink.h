@@ -1,6 +1,6 @@
-/* Where log records go. The program owns every descriptor number: it may close ours and reuse the
- * number for its own file at any moment, so a descriptor is checked to still be ours (same device
- * and inode) before each write, and reopened when it is not. */
+/* Where log records go. The program owns every descriptor number, so the library holds none between
+ * two calls: a record to a file, the kernel log or syslog opens, writes once and closes; under the
+ * earlyrandom command a record to its log goes into the command's shared-memory ring instead. */
 #ifndef ER_SINK_H
 #define ER_SINK_H
 
@@ -14,9 +14,15 @@
 /* The largest record this sink takes whole. */
 size_t er_sink_record_max(void) __attribute__((visibility("hidden")));
 
-void er_sink_setup(const struct er_settings *s) __attribute__((visibility("hidden")));
+/* ring_variable: where the earlyrandom command's ring is (EARLYRANDOM_RING), or NULL. */
+void er_sink_setup(const struct er_settings *s, const char *ring_variable)
+    __attribute__((visibility("hidden")));
 
-/* Writes one whole record with one write(2); drops it if the destination is gone. Keeps errno. */
+/* In a fork child: no thread of the parent is writing or closing there. */
+void er_sink_forget_in_child(void) __attribute__((visibility("hidden")));
+
+/* Hands over one whole record (one write(2), or one ring slot); drops it if the destination is
+ * gone. Keeps errno. */
 void er_sink_write(const char *record, size_t len) __attribute__((visibility("hidden")));
 
 /* Around every close of a descriptor by the program (close, close_range, closefrom, dup2, dup3):

@@ -7,6 +7,7 @@ ER_UNIT_TESTS = \
 	tests/unit/test-conffile \
 	tests/unit/test-policy \
 	tests/unit/test-weak \
+	tests/unit/test-ring \
 	tests/unit/test-logrec
 check_PROGRAMS += $(ER_UNIT_TESTS)
 TESTS += $(ER_UNIT_TESTS)
@@ -38,6 +39,11 @@ tests_unit_test_weak_SOURCES = tests/unit/test_weak.c
 tests_unit_test_weak_CFLAGS = $(ER_UNIT_CFLAGS)
 tests_unit_test_weak_LDADD = $(ER_UNIT_LDADD)
 tests_unit_test_weak_LDFLAGS = $(SANITIZE_CFLAGS)
+
+tests_unit_test_ring_SOURCES = tests/unit/test_ring.c
+tests_unit_test_ring_CFLAGS = $(ER_UNIT_CFLAGS)
+tests_unit_test_ring_LDADD = $(ER_UNIT_LDADD) -lpthread
+tests_unit_test_ring_LDFLAGS = $(SANITIZE_CFLAGS)
 
 # jsonv.[ch] is a strict JSON validator shared with the fuzz harnesses.
 tests_unit_test_logrec_SOURCES = tests/unit/test_logrec.c tests/unit/jsonv.c tests/unit/jsonv.h
