@@ -10,7 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "hrun.h"
+#include "hardening.h"
 #include "jsonv.h"
 
 TestSuite(log, .timeout = 120);
@@ -29,7 +29,7 @@ static long member_long(const struct jv_result *jr, const char *key)
 Test(log, eight_processes_of_eight_threads_share_one_log_without_a_torn_or_lost_line)
 {
     static char log_path[1024], log_var[1100], preload[4200];
-    snprintf(log_path, sizeof log_path, "%s", hpath("storm.jsonl"));
+    snprintf(log_path, sizeof log_path, "%s", test_path("storm.jsonl"));
     unlink(log_path);
     snprintf(log_var, sizeof log_var, "EARLYRANDOM_LOG=%s", log_path);
     snprintf(preload, sizeof preload, "LD_PRELOAD=%s", er_library);

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hrun.h"
+#include "hardening.h"
 
 TestSuite(valgrind, .timeout = 180);
 
@@ -30,9 +30,9 @@ static void under_valgrind(const char *const *program, const char *const *env, c
     for (size_t i = 0; program[i] && n < 31; i++)
         argv[n++] = program[i];
     argv[n] = NULL;
-    struct hopts o = { .argv = argv, .env = env, .preload = er_library, .timeout_ms = 60000 };
-    struct hres r;
-    hrun(&r, &o);
+    struct spawn_opts o = { .argv = argv, .env = env, .preload = er_library, .timeout_ms = 60000 };
+    struct spawn_result r;
+    spawn_run(&r, &o);
     cr_expect(r.exit_code != 99, "%s: valgrind found errors:\n%.6000s", what, r.err);
     cr_expect(r.exit_code == 0 && !r.timed_out, "%s: exit %d, signal %d, timed out %d:\n%s\n%.4000s", what,
               r.exit_code, r.signal, r.timed_out, r.out, r.err);
@@ -41,7 +41,7 @@ static void under_valgrind(const char *const *program, const char *const *env, c
               r.err);
     cr_expect(strstr(r.err, "==") == NULL || strstr(r.err, "ERROR SUMMARY: 0") != NULL,
               "%s: valgrind reported:\n%.6000s", what, r.err);
-    hres_free(&r);
+    spawn_free(&r);
 }
 
 static const char *probe(bool fortified)
@@ -91,7 +91,7 @@ Test(valgrind, hard_helper_cancel_and_descriptors)
     const char *cancel[] = { hard_helper_nosan, "cancel", "getrandom", "3", NULL };
     under_valgrind(cancel, env_never, "canceled=3 stuck=0", false, "cancel a blocked getrandom");
     char dir[1024];
-    snprintf(dir, sizeof dir, "%s", hpath("vg-fds"));
+    snprintf(dir, sizeof dir, "%s", test_path("vg-fds"));
     mkdir(dir, 0755);
     static char log_var[1200];
     snprintf(log_var, sizeof log_var, "EARLYRANDOM_LOG=%s/log.jsonl", dir);

@@ -28,7 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "spawn.h"
+#include "testspawn.h"
 
 static double now_ms(void)
 {

@@ -1,9 +1,9 @@
 /* What the integration tests run: the library and er-probe, and a one-call way to run a program
- * under the preload with a minimal environment (tests/common/spawn.h). */
+ * under the preload with a minimal environment (tests/common/testspawn.h). */
 #ifndef ER_TEST_PROBE_H
 #define ER_TEST_PROBE_H
 
-#include "spawn.h"
+#include "testspawn.h"
 
 static const char *const er_library = ER_LIBRARY;
 static const char *const er_probe_plain = ER_PROBE_PLAIN;

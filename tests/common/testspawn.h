@@ -3,8 +3,8 @@
  * ended, how long it took, its CPU). A test that needs the program at a given point starts it,
  * waits for an event (a line of its output, one of its threads asleep in a read) and acts then,
  * instead of sleeping and hoping. Also the small file and text utilities the tests share. */
-#ifndef ER_TEST_SPAWN_H
-#define ER_TEST_SPAWN_H
+#ifndef ER_TESTSPAWN_H
+#define ER_TESTSPAWN_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -59,8 +59,10 @@ void spawn_free(struct spawn_result *r);
 double spawn_now_ms(void);
 double spawn_boottime_ms(void);
 
-/* True when thread tid of process pid sleeps in read(2) (see spawn_await_waiting). */
+/* True when thread tid of process pid sleeps in read(2) (see spawn_await_waiting), or in the
+ * system call numbered nr (SYS_clock_nanosleep: the library's wait without a timer descriptor). */
 bool thread_sleeps_in_read(pid_t pid, pid_t tid);
+bool thread_sleeps_in_syscall(pid_t pid, pid_t tid, long nr);
 
 /* A fresh private directory for the test's process (created, removed when it ends), and a path
  * inside it (a static buffer, overwritten by the next call). */

@@ -1,4 +1,4 @@
-#include "spawn.h"
+#include "testspawn.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -223,24 +223,6 @@ bool spawn_await_output(struct spawn_proc *p, const char *needle, int timeout_ms
     }
 }
 
-bool thread_sleeps_in_read(pid_t pid, pid_t tid)
-{
-    char path[64], text[256];
-    snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", (int)pid, (int)tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return false;
-    ssize_t got = read(fd, text, sizeof text - 1);
-    close(fd);
-    if (got <= 0)
-        return false;
-    text[got] = '\0';
-    /* "running" while on a CPU; else the number of the system call it sleeps in */
-    char *end;
-    long nr = strtol(text, &end, 10);
-    return end != text && nr == SYS_read;
-}
-
 /* The state letter of /proc/PID/task/TID/stat (after the command name, which may hold spaces). */
 static char thread_state(pid_t pid, pid_t tid)
 {
@@ -257,6 +239,33 @@ static char thread_state(pid_t pid, pid_t tid)
     const char *paren = strrchr(text, ')');
     return paren && paren[1] == ' ' ? paren[2] : '?';
 }
+
+static bool in_syscall(pid_t pid, pid_t tid, long want)
+{
+    char path[64], text[256];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", (int)pid, (int)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    ssize_t got = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (got <= 0)
+        return false;
+    text[got] = '\0';
+    /* "running" while on a CPU; else the number of the system call it sleeps in */
+    char *end;
+    long nr = strtol(text, &end, 10);
+    return end != text && nr == want;
+}
+
+/* In the system call and asleep there (a thread preempted in one is 'R'), on both sides of the
+ * look. */
+bool thread_sleeps_in_syscall(pid_t pid, pid_t tid, long nr)
+{
+    return thread_state(pid, tid) == 'S' && in_syscall(pid, tid, nr) && thread_state(pid, tid) == 'S';
+}
+
+bool thread_sleeps_in_read(pid_t pid, pid_t tid) { return thread_sleeps_in_syscall(pid, tid, SYS_read); }
 
 /* True when some thread of pid passes the check. */
 static bool some_thread(pid_t pid, bool (*check)(pid_t, pid_t))
