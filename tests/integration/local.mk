@@ -1,7 +1,5 @@
 # Helper programs built plain and with _FORTIFY_SOURCE=2, and the Criterion tests that run them
-# (and real programs) under the preload. Every suite runs programs through tests/common/testspawn.c.
-ER_SPAWN = tests/common/testspawn.c tests/common/testspawn.h
-ER_SPAWN_CPP = -I$(top_srcdir)/tests/common
+# (and real programs) under the preload.
 
 check_PROGRAMS += tests/helpers/er-probe tests/helpers/er-probe-fortified
 tests_helpers_er_probe_SOURCES = tests/helpers/er-probe.c $(ER_SPAWN)
