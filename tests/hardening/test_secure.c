@@ -23,7 +23,7 @@ static struct spawn_result sandbox(const char *mode, const char *conf)
     snprintf(script, sizeof script, "%s/secure-sandbox.sh", hard_srcdir);
     const char *argv[] = { "/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", script,
                            er_library, hard_helper_nosan, mode, conf, NULL };
-    struct spawn_opts o = { .argv = argv, .preload = NULL, .timeout_ms = 20000 };
+    struct spawn_opts o = { .argv = argv, .preload = NULL, .timeout_ms = 60000 };
     struct spawn_result r;
     spawn_run(&r, &o);
     cr_assert(strstr(r.out, "sandbox-error") == NULL && r.exit_code == 0,
@@ -43,7 +43,8 @@ static void check_passthrough(const char *mode)
     cr_expect(strstr(line, "at_secure=1") != NULL, "%s: not in secure execution: %s", mode, line);
     cr_expect(strstr(line, "getrandom=ok") != NULL,
               "%s: EARLYRANDOM_POLICY=eagain from the environment was obeyed: %s", mode, line);
-    cr_expect(field(line, "ms", 1e9) < 100, "%s: getrandom waited: %s", mode, line);
+    /* a wait would last until the helper's 2 s alarm; this leaves a loaded machine its delays */
+    cr_expect(field(line, "ms", 1e9) < 1000, "%s: getrandom waited: %s", mode, line);
     cr_expect(strstr(r.out, "envlog=absent") != NULL,
               "%s: the log file named by EARLYRANDOM_LOG was created:\n%s", mode, r.out);
     cr_expect(strstr(r.out, "evillog=absent") != NULL,

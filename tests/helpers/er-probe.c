@@ -426,61 +426,6 @@ static int do_fork(void)
     return 0;
 }
 
-/* closeall FILE: closes every descriptor, opens FILE (taking the lowest numbers, the ones the
- * library's log used), asks for entropy, and checks FILE still holds exactly what it wrote. */
-static int do_closeall(const char *path)
-{
-    for (int fd = 0; fd < 1024; fd++)
-        close(fd);
-    static const char mine[] = "the program's own data\n";
-    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-    if (fd < 0 || write(fd, mine, sizeof mine - 1) != (ssize_t)(sizeof mine - 1))
-        return 3;
-    unsigned char b[16];
-    if (getrandom(b, sizeof b, GRND_NONBLOCK) < 0 && errno != EAGAIN)
-        return 6;
-    if (getentropy(b, sizeof b) != 0)
-        return 7;
-    int dev = open("/dev/urandom", O_RDONLY);
-    if (read(dev, b, sizeof b) != (ssize_t)sizeof b)
-        return 4;
-    close(dev);
-    char back[256];
-    ssize_t got = pread(fd, back, sizeof back, 0);
-    close(fd);
-    /* stdout is gone: the verdict is the exit status */
-    return got == (ssize_t)(sizeof mine - 1) && memcmp(back, mine, sizeof mine - 1) == 0 ? 0 : 5;
-}
-
-/* errno ACTION...: errno set to a sentinel before the call must be unchanged after a success. */
-static int do_errno(char **argv, int argc)
-{
-    unsigned char b[16];
-    errno = 4242;
-    int ok = 1;
-    if (strcmp(argv[0], "getrandom") == 0)
-        ok = getrandom(b, sizeof b, 0) == (ssize_t)sizeof b;
-    else if (strcmp(argv[0], "getentropy") == 0)
-        ok = getentropy(b, sizeof b) == 0;
-    else if (strcmp(argv[0], "read") == 0) {
-        int fd = open("/dev/urandom", O_RDONLY);
-        errno = 4242;
-        ok = read(fd, b, sizeof b) == (ssize_t)sizeof b;
-        int saved = errno;
-        close(fd);
-        errno = saved;
-    } else if (strcmp(argv[0], "open") == 0) {
-        int fd = open("/dev/random", O_RDONLY);
-        ok = fd >= 0;
-        int saved = errno;
-        close(fd);
-        errno = saved;
-    }
-    (void)argc;
-    printf("errno %s ok=%d errno=%d\n", argv[0], ok, errno);
-    return ok && errno == 4242 ? 0 : 1;
-}
-
 int main(int argc, char **argv)
 {
     start = now_ms();
@@ -498,9 +443,5 @@ int main(int argc, char **argv)
         return do_handover(argc > 2 ? atoi(argv[2]) : 8);
     if (strcmp(argv[1], "fork") == 0)
         return do_fork();
-    if (strcmp(argv[1], "closeall") == 0 && argc > 2)
-        return do_closeall(argv[2]);
-    if (strcmp(argv[1], "errno") == 0 && argc > 2)
-        return do_errno(argv + 2, argc - 2);
     return do_one(argv[1], argv + 2, argc - 2);
 }

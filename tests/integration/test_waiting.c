@@ -1,6 +1,7 @@
 /* A blocked request behaves like the kernel's: it sleeps (no CPU), resumes at the init moment or
- * when the ready file appears, honours signals, and survives threads, fork and programs that
- * close every descriptor. */
+ * when the ready file appears, honours signals, and survives threads and fork. Programs that
+ * close every descriptor, and errno on every success path, are tests/hardening/test_descriptors.c's
+ * (hard-helper's fds and errno actions). */
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -175,40 +176,6 @@ Test(waiting, fork_while_another_thread_waits)
     double ms = field(r.out, "exec_ms", -1);
     cr_expect(ms >= 400 && ms < 400 + WAKE_MARGIN_MS, "done %.1f ms after exec; the child shares the init moment (400)",
               ms);
-}
-
-Test(waiting, a_program_that_closes_every_descriptor_keeps_its_files_and_we_keep_our_log)
-{
-    static char file[512], log_path[512], log_var[600];
-    snprintf(file, sizeof file, "%s", test_path("closeall-own-file"));
-    snprintf(log_path, sizeof log_path, "%s", test_path("closeall.jsonl"));
-    unlink(log_path);
-    snprintf(log_var, sizeof log_var, "EARLYRANDOM_LOG=%s", log_path);
-    const char *env[] = { "EARLYRANDOM_POLICY=fallback", log_var, NULL };
-    const char *argv[] = { er_probe_plain, "closeall", file, NULL };
-    struct spawn_result r;
-    run_program(&r, argv, env, true, 30000);
-    cr_expect(r.exit_code == 0, "the program's own file was changed or a call failed (exit %d)", r.exit_code);
-    FILE *f = fopen(log_path, "r");
-    cr_assert(f != NULL, "the log did not arrive");
-    char log[8192];
-    size_t got = fread(log, 1, sizeof log - 1, f);
-    log[got] = '\0';
-    fclose(f);
-    cr_expect(count_lines_with(log, "\"api\":\"getentropy\"") == 1, "log: %s", log);
-    cr_expect(count_lines_with(log, "\"api\":\"read\"") == 1, "log: %s", log);
-}
-
-Test(waiting, errno_is_unchanged_on_success)
-{
-    static const char *const calls[] = { "getrandom", "getentropy", "read", "open" };
-    const char *env[] = { "EARLYRANDOM_INIT_AFTER=100ms", NULL };
-    for (size_t i = 0; i < 4; i++) {
-        const char *argv[] = { er_probe_plain, "errno", calls[i], NULL };
-        struct spawn_result r;
-        run_program(&r, argv, env, true, 30000);
-        cr_expect(r.exit_code == 0, "%s changed errno: %s", calls[i], r.out);
-    }
 }
 
 /* Polls a file until it holds needle (the library writes its log there); false after timeout_ms. */
