@@ -71,8 +71,8 @@ tests_cli_test_units_CFLAGS = $(ER_CLI_TEST_CC)
 tests_cli_test_units_LDFLAGS = $(ER_CLI_TEST_LD)
 tests_cli_test_units_LDADD = $(ER_CLI_TEST_LIBS)
 
-tests_cli_test_run_SOURCES = tests/cli/test-run.c tests/cli/spawn.c tests/cli/spawn.h
-tests_cli_test_run_CPPFLAGS = $(ER_CLI_TEST_CPP)
+tests_cli_test_run_SOURCES = tests/cli/test-run.c $(ER_SPAWN)
+tests_cli_test_run_CPPFLAGS = $(ER_CLI_TEST_CPP) $(ER_SPAWN_CPP)
 tests_cli_test_run_CFLAGS = $(ER_CLI_TEST_CC)
 tests_cli_test_run_LDFLAGS = $(ER_CLI_TEST_LD)
 tests_cli_test_run_LDADD = $(ER_CLI_TEST_LIBS)

@@ -10,14 +10,14 @@ ER_AUDIT_TESTS = \
 check_PROGRAMS += $(ER_AUDIT_TESTS)
 TESTS += $(ER_AUDIT_TESTS)
 
-tests_audit_test_audit_SOURCES = tests/audit/test-audit.c tests/cli/spawn.c tests/cli/spawn.h
-tests_audit_test_audit_CPPFLAGS = $(ER_CLI_TEST_CPP) -I$(top_srcdir)/tests/cli
+tests_audit_test_audit_SOURCES = tests/audit/test-audit.c $(ER_SPAWN)
+tests_audit_test_audit_CPPFLAGS = $(ER_CLI_TEST_CPP) $(ER_SPAWN_CPP)
 tests_audit_test_audit_CFLAGS = $(ER_CLI_TEST_CC)
 tests_audit_test_audit_LDFLAGS = $(ER_CLI_TEST_LD)
 tests_audit_test_audit_LDADD = $(ER_CLI_TEST_LIBS)
 
-tests_audit_test_report_SOURCES = tests/audit/test-report.c tests/cli/spawn.c tests/cli/spawn.h
-tests_audit_test_report_CPPFLAGS = $(ER_CLI_TEST_CPP) -I$(top_srcdir)/tests/cli
+tests_audit_test_report_SOURCES = tests/audit/test-report.c $(ER_SPAWN)
+tests_audit_test_report_CPPFLAGS = $(ER_CLI_TEST_CPP) $(ER_SPAWN_CPP)
 tests_audit_test_report_CFLAGS = $(ER_CLI_TEST_CC)
 tests_audit_test_report_LDFLAGS = $(ER_CLI_TEST_LD)
 tests_audit_test_report_LDADD = $(ER_CLI_TEST_LIBS)

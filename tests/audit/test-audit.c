@@ -15,7 +15,7 @@
 
 #include "audit.h"
 #include "options.h"
-#include "spawn.h"
+#include "testspawn.h"
 
 #define ER ER_ABS_BUILDDIR "/src/cli/earlyrandom"
 #define LIB ER_ABS_BUILDDIR "/src/lib/.libs/libearlyrandom.so"
@@ -283,7 +283,7 @@ static void audit(struct spawn_result *r, const char *root, const char *action, 
                   const char *a2)
 {
     const char *argv[] = { ER, "audit", action, "--root", root, a1, a2, NULL };
-    spawn_run(argv, NULL, r);
+    spawn_run(r, &(struct spawn_opts){ .argv = argv, .env = NULL, .inherit_env = true });
 }
 
 #define LIBOPT "--library=" IN_ROOT_LIB
@@ -465,7 +465,7 @@ Test(audit, a_failed_write_leaves_every_file_as_it_was)
     snprintf(script, sizeof script, "ulimit -f 2; exec '%s' audit enable --root '%s' " LIBOPT, ER,
              root);
     const char *argv[] = { "/bin/sh", "-c", script, NULL };
-    spawn_run(argv, NULL, &r);
+    spawn_run(&r, &(struct spawn_opts){ .argv = argv, .env = NULL, .inherit_env = true });
     cr_assert_eq(r.status, 125, "%s%s", r.out, r.err);
     cr_assert(strstr(r.err, "cannot write ") != NULL && strstr(r.err, "File too large") != NULL,
               "%s", r.err);
@@ -595,7 +595,7 @@ Test(audit, refuses_what_it_cannot_replace_safely)
     cr_assert(!exists(root, "/etc/earlyrandom.conf"));
     spawn_free(&r);
     const char *argv[] = { ER, "audit", "status", "--root", "/nonexistent/root", NULL };
-    spawn_run(argv, NULL, &r);
+    spawn_run(&r, &(struct spawn_opts){ .argv = argv, .env = NULL, .inherit_env = true });
     cr_assert_eq(r.status, 125);
     cr_assert_str_eq(r.err,
                      "earlyrandom: audit status: --root '/nonexistent/root': No such file or "

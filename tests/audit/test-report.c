@@ -13,7 +13,7 @@
 #include "bootview.h"
 #include "kernlog.h"
 #include "logparse.h"
-#include "spawn.h"
+#include "testspawn.h"
 
 #define ER ER_ABS_BUILDDIR "/src/cli/earlyrandom"
 #define LIB ER_ABS_BUILDDIR "/src/lib/.libs/libearlyrandom.so"
@@ -166,7 +166,7 @@ Test(bootview, early_programs_first_and_the_moment_of_init)
 static void report(struct spawn_result *r, const char *a1, const char *a2)
 {
     const char *argv[] = { ER, "report", a1, a2, NULL };
-    spawn_run(argv, NULL, r);
+    spawn_run(r, &(struct spawn_opts){ .argv = argv, .env = NULL, .inherit_env = true });
 }
 
 /* The JSON output is one valid object: python3's parser says so. */
@@ -318,11 +318,11 @@ Test(report, reads_the_kernel_log_itself)
     const char *argv[] = { prog, "-i", "1-9", "-n", "1", NULL };
     const char *env[] = { "LD_PRELOAD=" LIB, "EARLYRANDOM_POLICY=passthrough",
                           "EARLYRANDOM_LOG=kmsg", "EARLYRANDOM_CONFIG=/nonexistent", NULL };
-    spawn_run(argv, env, &r);
+    spawn_run(&r, &(struct spawn_opts){ .argv = argv, .env = env, .inherit_env = true });
     cr_assert_eq(r.status, 0, "%s", r.err);
     spawn_free(&r);
     const char *rep[] = { ER, "report", "--kmsg", "--json", NULL };
-    spawn_run(rep, NULL, &r);
+    spawn_run(&r, &(struct spawn_opts){ .argv = rep, .env = NULL, .inherit_env = true });
     cr_assert_eq(r.status, 0, "%s", r.err);
     char want[256];
     snprintf(want, sizeof want, "{\"exe\":\"%s\",\"requests\":1,", prog);
@@ -332,7 +332,7 @@ Test(report, reads_the_kernel_log_itself)
     assert_valid_json(r.out);
     spawn_free(&r);
     const char *text[] = { ER, "report", "--kmsg", NULL };
-    spawn_run(text, NULL, &r);
+    spawn_run(&r, &(struct spawn_opts){ .argv = text, .env = NULL, .inherit_env = true });
     cr_assert(strstr(r.out, "kernel.printk_devkmsg is ") != NULL, "%s", r.out);
     spawn_free(&r);
     unlink(prog);

@@ -9,15 +9,18 @@
  *   listfds N                (exec'd by fds) fails if any descriptor but 0..N-1 survived exec
  *   initrace THREADS         THREADS threads call getrandom spread across the init moment given
  *                            as a CLOCK_BOOTTIME instant in EARLYRANDOM_EPOCH
- *   initrace-driver ROUNDS THREADS LEAD_MS
- *                            runs "initrace" ROUNDS times, each with an init moment LEAD_MS ahead
+ *   initrace-driver ROUNDS THREADS LEAD_MS MIN_WAITED
+ *                            runs "initrace" ROUNDS times or more, each with an init moment
+ *                            LEAD_MS ahead, until MIN_WAITED threads in all called before it
+ *                            (at most 4 x ROUNDS times)
  *   spawnwait PROBE          8 threads wait while the main thread forks, vforks and spawns
  *   cancel MODE ROUNDS       cancels a thread blocked in getrandom or a /dev/random read
  *   errno DIR [before-init]  every hook on its success path, errno set to 4242 before
  *   logstorm THREADS EVENTS  THREADS threads make EVENTS requests each, as fast as they can
- *   closerace THREADS CYCLES DIR
+ *   closerace THREADS CYCLES REUSED DIR
  *                            threads log without pause while the main thread closes every
- *                            descriptor and reuses the numbers for a file of its own
+ *                            descriptor and reuses the numbers for a file of its own, CYCLES
+ *                            times and until its file took the log's number REUSED times
  *   secure                   what a program in secure execution sees (setuid tests)
  *   timedwait MS             getrandom(16, 0), killed by an alarm after MS ms if still waiting
  */
@@ -43,6 +46,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "testspawn.h"
 
 extern char **environ;
 
@@ -163,42 +168,39 @@ static int list_fds(struct fd_entry *out, int cap)
 
 static bool is_cloexec(const struct fd_entry *e) { return e->flags >= 0 && (e->flags & O_CLOEXEC); }
 
-/* A snapshot taken by a second thread while the main thread waits in the library. */
+/* A snapshot of the descriptors taken by a second thread once the main thread sleeps in the
+ * library's wait; then it interrupts that wait. */
 struct snapshot {
-    int delay_ms;
+    pthread_t waiter;
+    pid_t waiter_tid;
     int n;
     struct fd_entry fds[64];
 };
 
-static void *snapshot_later(void *p)
+static void *snapshot_then_interrupt(void *p)
 {
     struct snapshot *s = p;
-    sleep_ms(s->delay_ms);
+    while (!thread_sleeps_in_read(getpid(), s->waiter_tid))
+        sleep_ms(1);
     s->n = list_fds(s->fds, 64);
+    pthread_kill(s->waiter, SIGALRM);
     return NULL;
 }
 
 static void on_alarm(int sig) { (void)sig; }
 
-/* getrandom(16, 0) cut short by SIGALRM without SA_RESTART after ms; a second thread lists the
+/* getrandom(16, 0) cut short by SIGALRM without SA_RESTART; a second thread lists the
  * descriptors in the middle of the wait (the timer descriptor of the wait exists only then). */
-static int interrupted_wait(int ms, struct snapshot *during)
+static int interrupted_wait(struct snapshot *during)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_alarm;
     sigaction(SIGALRM, &sa, NULL);
-    sigset_t block, old;
-    sigemptyset(&block);
-    sigaddset(&block, SIGALRM);
-    during->delay_ms = ms / 4;
+    during->waiter = pthread_self();
+    during->waiter_tid = gettid();
     pthread_t t;
-    /* the snapshot thread must not take the signal */
-    pthread_sigmask(SIG_BLOCK, &block, &old);
-    pthread_create(&t, NULL, snapshot_later, during);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
-    struct itimerval it = { { 0, 0 }, { 0, ms * 1000 } };
-    setitimer(ITIMER_REAL, &it, NULL);
+    pthread_create(&t, NULL, snapshot_then_interrupt, during);
     unsigned char b[16];
     ssize_t r = getrandom(b, sizeof b, 0);
     int err = errno;
@@ -246,7 +248,7 @@ static int do_fds(const char *mode, const char *dir, const char *self)
     unsigned char b[16];
     REPORT("phase1-nonblock %zd\n", getrandom(b, sizeof b, GRND_NONBLOCK));
     struct snapshot during1;
-    int e1 = interrupted_wait(250, &during1);
+    int e1 = interrupted_wait(&during1);
     REPORT("phase1-wait %s\n", e1 == EINTR ? "EINTR" : "unexpected");
     int n1 = list_fds(after, 64);
     int lib1 = 0;
@@ -309,7 +311,7 @@ static int do_fds(const char *mode, const char *dir, const char *self)
     REPORT("phase2-nonblock %zd\n", getrandom(b, sizeof b, GRND_NONBLOCK));
     REPORT("phase2-insecure %zd\n", getrandom(b, sizeof b, GRND_INSECURE));
     struct snapshot during2;
-    int e2 = interrupted_wait(250, &during2);
+    int e2 = interrupted_wait(&during2);
     REPORT("phase2-wait %s\n", e2 == EINTR ? "EINTR" : "unexpected");
     volatile int dev_flags = O_RDONLY; /* not a constant: fortified builds call __open_2 */
     int dev = open("/dev/urandom", dev_flags);
@@ -394,7 +396,7 @@ static void *race_main(void *p)
 }
 
 /* Exit status: 0 all good, 3 a thread never returned (deadlock or lost wake-up), 4 a thread
- * returned before the init moment, 5 a thread failed, 6 a thread resumed more than 500 ms late
+ * returned before the init moment, 5 a thread failed, 6 a thread resumed more than 1.5 s late
  * (more than a loaded machine's scheduling delay: a wake-up that came from somewhere else). */
 static int do_initrace(int count)
 {
@@ -414,11 +416,11 @@ static int do_initrace(int count)
             return 2;
     }
     struct timespec deadline;
-    int64_t dl = init_at + INT64_C(3000000000);
+    int64_t dl = init_at + INT64_C(10000000000);
     int status = 0, waited = 0;
     int64_t worst_late = 0;
     for (int i = 0; i < count; i++) {
-        /* a thread still waiting 3 s after the moment is a lost wake-up */
+        /* a thread still waiting 10 s after the moment is a lost wake-up */
         clock_gettime(CLOCK_REALTIME, &deadline);
         int64_t left = dl - boot_ns();
         if (left < 0)
@@ -444,13 +446,13 @@ static int do_initrace(int count)
         if (ts[i].call_at < init_at)
             waited++;
     }
-    if (worst_late > 500000000 && status == 0)
+    if (worst_late > 1500000000 && status == 0)
         status = 6;
     printf("waited=%d late_us=%lld\n", waited, (long long)worst_late / 1000);
     return status;
 }
 
-static int do_initrace_driver(int rounds, int threads, int lead_ms, const char *self)
+static int do_initrace_driver(int rounds, int threads, int lead_ms, long min_waited, const char *self)
 {
     int outcome[8] = { 0 };
     long waited_total = 0, late_max_us = 0;
@@ -460,7 +462,10 @@ static int do_initrace_driver(int rounds, int threads, int lead_ms, const char *
     const char *preload = getenv("HARD_PRELOAD");
     if (preload == NULL)
         return 2;
-    for (int r = 0; r < rounds; r++) {
+    /* the race counts only when threads really were waiting at the moment: on a loaded machine
+     * fewer of them call before it in each round, so more rounds are run */
+    int r = 0;
+    for (; r < rounds || (waited_total < min_waited && r < 4 * rounds); r++) {
         static char epoch[64], pre[4200];
         snprintf(epoch, sizeof epoch, "EARLYRANDOM_EPOCH=%lld",
                  (long long)(boot_ns() + (int64_t)lead_ms * 1000000));
@@ -506,9 +511,9 @@ static int do_initrace_driver(int rounds, int threads, int lead_ms, const char *
     }
     printf("initrace rounds=%d ok=%d lost=%d early=%d failed=%d late=%d other=%d crashed=%d "
            "waited_threads=%ld late_max_us=%ld\n",
-           rounds, outcome[0], outcome[3], outcome[4], outcome[5], outcome[6],
+           r, outcome[0], outcome[3], outcome[4], outcome[5], outcome[6],
            outcome[1] + outcome[2] + outcome[7], crashed, waited_total, late_max_us);
-    return outcome[0] == rounds ? 0 : 1;
+    return outcome[0] == r ? 0 : 1;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -517,22 +522,31 @@ static int do_initrace_driver(int rounds, int threads, int lead_ms, const char *
 struct waiter {
     double ms;
     ssize_t ret;
+    pid_t tid;
+    int done;
 };
 
 static void *waiter_main(void *p)
 {
     struct waiter *w = p;
     unsigned char b[16];
+    __atomic_store_n(&w->tid, gettid(), __ATOMIC_RELEASE);
     w->ret = getrandom(b, sizeof b, 0);
+    __atomic_store_n(&w->done, 1, __ATOMIC_RELEASE);
     w->ms = now_ms() - start_ms;
     return NULL;
 }
 
-static void sleep_until_ms(double at)
+/* Blocks until the waiter sleeps in the library's wait; false if it returned first. */
+static bool until_waiting(struct waiter *w)
 {
-    double left = at - (now_ms() - start_ms);
-    if (left > 0)
-        sleep_ms((int)left);
+    pid_t tid;
+    while ((tid = __atomic_load_n(&w->tid, __ATOMIC_ACQUIRE)) == 0)
+        sleep_ms(1);
+    while (!thread_sleeps_in_read(getpid(), tid))
+        if (__atomic_load_n(&w->done, __ATOMIC_ACQUIRE))
+            return false;
+    return true;
 }
 
 /* The children's environment: the parent's with the EARLYRANDOM_* settings replaced. */
@@ -562,12 +576,17 @@ static int do_spawnwait(const char *probe)
     enum { N = 8 };
     pthread_t ids[N];
     struct waiter ws[N];
+    memset(ws, 0, sizeof ws);
     for (int i = 0; i < N; i++)
         pthread_create(&ids[i], NULL, waiter_main, &ws[i]);
     fflush(stdout);
+    /* everything below happens while all of them wait (unless the machine was so slow that the
+     * init moment came first: the summary says so) */
+    int waiting = 0;
+    for (int i = 0; i < N; i++)
+        waiting += until_waiting(&ws[i]);
 
-    /* fork at 100 ms: the child inherits the init moment and waits for it too */
-    sleep_until_ms(100);
+    /* fork: the child inherits the init moment and waits for it too */
     pid_t fpid = fork();
     if (fpid == 0) {
         unsigned char b[16];
@@ -576,8 +595,7 @@ static int do_spawnwait(const char *probe)
         _exit(r != 16 ? 1 : ms < 399 ? 2 : 0);
     }
 
-    /* vfork at 150 ms, exec with the preload still set and settings of its own (eagain) */
-    sleep_until_ms(150);
+    /* vfork, exec with the preload still set and settings of its own (eagain) */
     static const char *const eagain[] = { "EARLYRANDOM_POLICY=eagain", "EARLYRANDOM_INIT_AFTER=never", NULL };
     char **venv = child_env(eagain);
     char *vargv[] = { (char *)probe, (char *)"getrandom", (char *)"16", NULL };
@@ -587,16 +605,13 @@ static int do_spawnwait(const char *probe)
         _exit(127);
     }
 
-    /* posix_spawn at 200 ms: fallback, weak bytes at once */
-    sleep_until_ms(200);
+    /* posix_spawn: fallback, weak bytes at once */
     static const char *const fallback[] = { "EARLYRANDOM_POLICY=fallback", NULL };
     pid_t spid1;
     char *sargv[] = { (char *)probe, (char *)"getrandom", (char *)"16", NULL };
     int s1 = posix_spawn(&spid1, probe, NULL, NULL, sargv, child_env(fallback));
 
-    /* posix_spawn at 220 ms: block with an init moment 600 ms after its own start (the parent's
-     * is 180 ms after this spawn) */
-    sleep_until_ms(220);
+    /* posix_spawn: block with an init moment 600 ms after its own start (not the parent's) */
     static const char *const own[] = { "EARLYRANDOM_INIT_AFTER=600ms", NULL };
     pid_t spid2;
     int s2 = posix_spawn(&spid2, probe, NULL, NULL, sargv, child_env(own));
@@ -611,8 +626,9 @@ static int do_spawnwait(const char *probe)
         min = ws[i].ms < min ? ws[i].ms : min;
         max = ws[i].ms > max ? ws[i].ms : max;
     }
-    printf("spawnwait threads_ok=%d min_ms=%.1f max_ms=%.1f fork=%d vfork=%d spawn1=%d spawn2=%d pid=%d\n",
-           ok, min, max, fork_rc, vfork_rc, spawn1_rc, spawn2_rc, (int)getpid());
+    printf("spawnwait threads_ok=%d min_ms=%.1f max_ms=%.1f fork=%d vfork=%d spawn1=%d spawn2=%d pid=%d "
+           "waiting=%d\n",
+           ok, min, max, fork_rc, vfork_rc, spawn1_rc, spawn2_rc, (int)getpid(), waiting);
     return 0;
 }
 
@@ -625,9 +641,16 @@ static int count_fds(void)
     return list_fds(fds, 64);
 }
 
+/* The thread to cancel says who it is; the canceller waits until it sleeps in the wait. */
+struct blocked {
+    int dev;
+    pid_t tid;
+};
+
 static void *blocked_getrandom(void *p)
 {
-    (void)p;
+    struct blocked *bl = p;
+    __atomic_store_n(&bl->tid, gettid(), __ATOMIC_RELEASE);
     unsigned char b[16];
     if (getrandom(b, sizeof b, 0) < 0)
         return (void *)2;
@@ -636,8 +659,10 @@ static void *blocked_getrandom(void *p)
 
 static void *blocked_read(void *p)
 {
+    struct blocked *bl = p;
+    __atomic_store_n(&bl->tid, gettid(), __ATOMIC_RELEASE);
     unsigned char b[16];
-    if (read(*(int *)p, b, sizeof b) < 0)
+    if (read(bl->dev, b, sizeof b) < 0)
         return (void *)2;
     return (void *)1;
 }
@@ -677,13 +702,24 @@ static int do_cancel(const char *mode, int rounds)
     double worst = 0;
     for (int r = 0; r < rounds; r++) {
         pthread_t t;
-        pthread_create(&t, NULL, strcmp(what, "read") == 0 ? blocked_read : blocked_getrandom, &dev);
-        sleep_ms(20);
+        struct blocked bl = { dev, 0 };
+        pthread_create(&t, NULL, strcmp(what, "read") == 0 ? blocked_read : blocked_getrandom, &bl);
+        pid_t tid;
+        while ((tid = __atomic_load_n(&bl.tid, __ATOMIC_ACQUIRE)) == 0)
+            sleep_ms(1);
+        if (nofd) {
+            /* no descriptor is left to look into /proc with; a cancel that came before the wait
+             * would act at its first step anyway */
+            sleep_ms(20);
+        } else {
+            while (!thread_sleeps_in_read(getpid(), tid))
+                sleep_ms(1);
+        }
         double t0 = now_ms();
         pthread_cancel(t);
         struct timespec dl;
         clock_gettime(CLOCK_REALTIME, &dl);
-        dl.tv_sec += 2;
+        dl.tv_sec += 10;
         void *res = NULL;
         if (pthread_timedjoin_np(t, &res, &dl) != 0) {
             stuck++;
@@ -901,12 +937,20 @@ static void *race_logger(void *p)
     while (!race_stop) {
         if (getrandom(b, sizeof b, GRND_NONBLOCK) < 0 && errno != EAGAIN)
             break;
-        (*count)++;
+        __atomic_fetch_add(count, 1, __ATOMIC_RELAXED);
     }
     return NULL;
 }
 
-static int do_closerace(int threads, int cycles, const char *dir)
+static long requests_so_far(const long *counts, int threads)
+{
+    long total = 0;
+    for (int i = 0; i < threads; i++)
+        total += __atomic_load_n(&counts[i], __ATOMIC_RELAXED);
+    return total;
+}
+
+static int do_closerace(int threads, int cycles, int need_reused, const char *dir)
 {
     pthread_t ids[16];
     long counts[16] = { 0 };
@@ -919,7 +963,13 @@ static int do_closerace(int threads, int cycles, const char *dir)
     int polluted = 0, reused = 0;
     long polluted_bytes = 0;
     char first[256] = "";
-    for (int c = 0; c < cycles; c++) {
+    /* The race needs the program's open to take the log's number while the loggers are busy,
+     * which a loaded machine makes rarer: it runs until that happened need_reused times and the
+     * loggers made as many requests as there are cycles, within a bound. */
+    int c = 0;
+    double give_up = now_ms() + 60000;
+    for (; c < cycles || ((reused < need_reused || requests_so_far(counts, threads) <= cycles) && now_ms() < give_up);
+         c++) {
         closefrom(3);
         int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
         if (fd < 0)
@@ -952,7 +1002,7 @@ static int do_closerace(int threads, int cycles, const char *dir)
         pthread_join(ids[i], NULL);
         total += counts[i];
     }
-    printf("closerace cycles=%d reused=%d requests=%ld polluted=%d polluted_bytes=%ld\n", cycles, reused, total,
+    printf("closerace cycles=%d reused=%d requests=%ld polluted=%d polluted_bytes=%ld\n", c, reused, total,
            polluted, polluted_bytes);
     if (polluted)
         printf("first pollution: %.200s\n", first);
@@ -1015,8 +1065,8 @@ int main(int argc, char **argv)
         return do_listfds(atoi(argv[2]));
     if (strcmp(a, "initrace") == 0 && argc == 3)
         return do_initrace(atoi(argv[2]));
-    if (strcmp(a, "initrace-driver") == 0 && argc == 5)
-        return do_initrace_driver(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), argv[0]);
+    if (strcmp(a, "initrace-driver") == 0 && argc == 6)
+        return do_initrace_driver(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), atol(argv[5]), argv[0]);
     if (strcmp(a, "spawnwait") == 0 && argc == 3)
         return do_spawnwait(argv[2]);
     if (strcmp(a, "cancel") == 0 && argc == 4)
@@ -1025,8 +1075,8 @@ int main(int argc, char **argv)
         return do_errno(argv[2], argc == 4 && strcmp(argv[3], "before-init") == 0);
     if (strcmp(a, "logstorm") == 0 && argc == 4)
         return do_logstorm(atoi(argv[2]), atoi(argv[3]));
-    if (strcmp(a, "closerace") == 0 && argc == 5)
-        return do_closerace(atoi(argv[2]), atoi(argv[3]), argv[4]);
+    if (strcmp(a, "closerace") == 0 && argc == 6)
+        return do_closerace(atoi(argv[2]), atoi(argv[3]), atoi(argv[4]), argv[5]);
     if (strcmp(a, "secure") == 0)
         return do_secure();
     if (strcmp(a, "timedwait") == 0 && argc == 3)

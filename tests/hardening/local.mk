@@ -6,13 +6,16 @@ ER_HARD_HELPER_CC = $(AM_CFLAGS) -O2 -U_FORTIFY_SOURCE -pthread
 
 check_PROGRAMS += tests/hardening/hard-helper tests/hardening/hard-helper-fortified \
 	tests/hardening/hard-helper-nosan tests/hardening/hard-ctor-prog
-tests_hardening_hard_helper_SOURCES = tests/hardening/hard-helper.c
+tests_hardening_hard_helper_SOURCES = tests/hardening/hard-helper.c $(ER_SPAWN)
+tests_hardening_hard_helper_CPPFLAGS = $(AM_CPPFLAGS) $(ER_SPAWN_CPP)
 tests_hardening_hard_helper_CFLAGS = $(ER_HARD_HELPER_CC) $(SANITIZE_CFLAGS)
 tests_hardening_hard_helper_LDFLAGS = $(SANITIZE_CFLAGS) -pthread
-tests_hardening_hard_helper_fortified_SOURCES = tests/hardening/hard-helper.c
+tests_hardening_hard_helper_fortified_SOURCES = tests/hardening/hard-helper.c $(ER_SPAWN)
+tests_hardening_hard_helper_fortified_CPPFLAGS = $(AM_CPPFLAGS) $(ER_SPAWN_CPP)
 tests_hardening_hard_helper_fortified_CFLAGS = $(ER_HARD_HELPER_CC) $(SANITIZE_CFLAGS) -D_FORTIFY_SOURCE=2
 tests_hardening_hard_helper_fortified_LDFLAGS = $(SANITIZE_CFLAGS) -pthread
-tests_hardening_hard_helper_nosan_SOURCES = tests/hardening/hard-helper.c
+tests_hardening_hard_helper_nosan_SOURCES = tests/hardening/hard-helper.c $(ER_SPAWN)
+tests_hardening_hard_helper_nosan_CPPFLAGS = $(AM_CPPFLAGS) $(ER_SPAWN_CPP)
 tests_hardening_hard_helper_nosan_CFLAGS = $(ER_HARD_HELPER_CC)
 tests_hardening_hard_helper_nosan_LDFLAGS = -pthread
 
@@ -50,7 +53,7 @@ ER_HARD_SANITIZED = 1
 else
 ER_HARD_SANITIZED = 0
 endif
-ER_HARD_CPP = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit \
+ER_HARD_CPP = $(AM_CPPFLAGS) $(ER_SPAWN_CPP) -I$(top_srcdir)/tests/unit \
 	-DER_LIBRARY='"$(abs_top_builddir)/src/lib/.libs/libearlyrandom.so"' \
 	-DER_PROBE_PLAIN='"$(abs_top_builddir)/tests/helpers/er-probe"' \
 	-DER_PROBE_FORTIFIED='"$(abs_top_builddir)/tests/helpers/er-probe-fortified"' \
@@ -64,7 +67,8 @@ ER_HARD_CPP = $(AM_CPPFLAGS) -I$(top_srcdir)/tests/unit \
 	-DHARD_SANITIZED=$(ER_HARD_SANITIZED)
 ER_HARD_CC = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(SANITIZE_CFLAGS)
 ER_HARD_LIBS = $(CRITERION_LIBS) -lpthread
-ER_HARD_COMMON = tests/hardening/hrun.c tests/hardening/hrun.h tests/unit/jsonv.c tests/unit/jsonv.h
+ER_HARD_COMMON = tests/hardening/hardening.c tests/hardening/hardening.h tests/unit/jsonv.c tests/unit/jsonv.h \
+	$(ER_SPAWN)
 
 tests_hardening_test_hard_descriptors_SOURCES = tests/hardening/test_descriptors.c $(ER_HARD_COMMON)
 tests_hardening_test_hard_descriptors_CPPFLAGS = $(ER_HARD_CPP)

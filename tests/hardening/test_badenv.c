@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hrun.h"
+#include "hardening.h"
 
 TestSuite(badenv, .timeout = 120);
 
@@ -47,11 +47,11 @@ static void run_one(const char *var, const struct value *v, int *messages_seen)
     const char *env[] = { assign, NULL };
     const char *argv[] = { er_probe_plain, "getrandom", "16", "NONBLOCK", NULL };
     char dir[1024];
-    snprintf(dir, sizeof dir, "%s", hpath("cwd"));
+    snprintf(dir, sizeof dir, "%s", test_path("cwd"));
     mkdir(dir, 0755);
-    struct hopts o = { .argv = argv, .env = env, .preload = er_library, .timeout_ms = 5000, .cwd = dir };
-    struct hres r;
-    hrun(&r, &o);
+    struct spawn_opts o = { .argv = argv, .env = env, .preload = er_library, .timeout_ms = 30000, .cwd = dir };
+    struct spawn_result r;
+    spawn_run(&r, &o);
     char named[128];
     snprintf(named, sizeof named, "%s=", var);
     int lines = count_lines_with(r.err, named);
@@ -71,7 +71,7 @@ static void run_one(const char *var, const struct value *v, int *messages_seen)
         cr_expect(strstr(r.out, "getrandom") != NULL, "%s %s: %s", var, v->what, r.out);
     }
     free(assign);
-    hres_free(&r);
+    spawn_free(&r);
 }
 
 Test(badenv, every_variable_with_every_kind_of_bad_value)
@@ -117,12 +117,12 @@ Test(badenv, all_variables_bad_at_once_give_one_whole_line_each)
     env[NVARS] = NULL;
     const char *argv[] = { er_probe_plain, "getrandom", "16", NULL };
     char dir[1024];
-    snprintf(dir, sizeof dir, "%s", hpath("cwd"));
+    snprintf(dir, sizeof dir, "%s", test_path("cwd"));
     mkdir(dir, 0755);
-    struct hopts o = { .argv = argv, .env = (const char *const *)env, .preload = er_library, .timeout_ms = 5000,
+    struct spawn_opts o = { .argv = argv, .env = (const char *const *)env, .preload = er_library, .timeout_ms = 30000,
                        .cwd = dir };
-    struct hres r;
-    hrun(&r, &o);
+    struct spawn_result r;
+    spawn_run(&r, &o);
     cr_expect(r.exit_code == 0 && strstr(r.out, "ok getrandom ret=16") != NULL, "exit %d, signal %d: %s", r.exit_code,
               r.signal, r.out);
     for (size_t i = 0; i < NVARS; i++) {
@@ -138,5 +138,5 @@ Test(badenv, all_variables_bad_at_once_give_one_whole_line_each)
     for (size_t i = 0; i < NVARS; i++)
         free(env[i]);
     free(bigbin);
-    hres_free(&r);
+    spawn_free(&r);
 }

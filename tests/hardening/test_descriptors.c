@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hrun.h"
+#include "hardening.h"
 
-TestSuite(descriptors, .timeout = 60);
+TestSuite(descriptors, .timeout = 180);
 
 /* The requests of "hard-helper fds", each one log record: before the close, getrandom
  * GRND_NONBLOCK, an interrupted getrandom, and GRND_NONBLOCK again just before it; after it, GRND_NONBLOCK, GRND_INSECURE, an
@@ -21,16 +21,16 @@ TestSuite(descriptors, .timeout = 60);
 static void check_descriptors(const char *helper, const char *mode)
 {
     char dir[1024], log_path[1100], log_var[1200], report_path[1100];
-    snprintf(dir, sizeof dir, "%s", hpath(mode));
+    snprintf(dir, sizeof dir, "%s", test_path(mode));
     mkdir(dir, 0755);
     snprintf(log_path, sizeof log_path, "%s/log.jsonl", dir);
     snprintf(report_path, sizeof report_path, "%s/report", dir);
     snprintf(log_var, sizeof log_var, "EARLYRANDOM_LOG=%s", log_path);
     const char *env[] = { log_var, "EARLYRANDOM_HANG_TIMEOUT=off", NULL };
     const char *argv[] = { helper, "fds", mode, dir, NULL };
-    struct hopts o = { .argv = argv, .env = env, .preload = er_library, .timeout_ms = 10000 };
-    struct hres r;
-    hrun(&r, &o);
+    struct spawn_opts o = { .argv = argv, .env = env, .preload = er_library, .timeout_ms = 30000 };
+    struct spawn_result r;
+    spawn_run(&r, &o);
     char *report = read_whole(report_path, NULL);
     cr_assert(report != NULL, "%s: no report (exit %d, signal %d): %s %s", mode, r.exit_code, r.signal,
               r.out, r.err);
@@ -74,7 +74,7 @@ static void check_descriptors(const char *helper, const char *mode)
     cr_expect(count_lines_with(log, "\"action\":\"interrupted\"") == 2, "%s: %s", mode, log);
     free(log);
     free(report);
-    hres_free(&r);
+    spawn_free(&r);
 }
 
 Test(descriptors, close_loop_plain) { check_descriptors(hard_helper_plain, "loop"); }
@@ -92,17 +92,17 @@ Test(descriptors, close_range_fortified) { check_descriptors(hard_helper_fortifi
 static void check_errno(const char *helper, const char *what, const char *const *env, bool before_init)
 {
     char dir[1024];
-    snprintf(dir, sizeof dir, "%s", hpath("errno"));
+    snprintf(dir, sizeof dir, "%s", test_path("errno"));
     mkdir(dir, 0755);
     const char *argv[] = { helper, "errno", dir, before_init ? "before-init" : NULL, NULL };
-    struct hopts base = { .argv = argv, .env = NULL, .preload = NULL, .timeout_ms = 10000 };
-    struct hres b;
-    hrun(&b, &base);
+    struct spawn_opts base = { .argv = argv, .env = NULL, .preload = NULL, .timeout_ms = 30000 };
+    struct spawn_result b;
+    spawn_run(&b, &base);
     cr_assert(b.exit_code == 0 || count_lines_with(b.out, "errno ") > 100,
               "the helper does not run without the preload: %s %s", b.out, b.err);
-    struct hopts o = { .argv = argv, .env = env, .preload = er_library, .timeout_ms = 20000 };
-    struct hres r;
-    hrun(&r, &o);
+    struct spawn_opts o = { .argv = argv, .env = env, .preload = er_library, .timeout_ms = 30000 };
+    struct spawn_result r;
+    spawn_run(&r, &o);
     cr_expect(r.exit_code == 0, "%s: a hook changed errno or failed (exit %d, signal %d); stderr: %s", what,
               r.exit_code, r.signal, r.err);
     int calls = count_lines_with(r.out, "errno ") - 1;
@@ -121,19 +121,19 @@ static void check_errno(const char *helper, const char *what, const char *const 
                       line_with(b.out, strtok(line + 6, " ")));
         p = end ? end + 1 : p + n;
     }
-    hres_free(&b);
-    hres_free(&r);
+    spawn_free(&b);
+    spawn_free(&r);
 }
 
 Test(descriptors, errno_before_init_fallback_with_a_log_file)
 {
     const char *env[] = { "EARLYRANDOM_POLICY=fallback", NULL, NULL };
     static char var[1200];
-    snprintf(var, sizeof var, "EARLYRANDOM_LOG=%s", hpath("errno-fallback.jsonl"));
+    snprintf(var, sizeof var, "EARLYRANDOM_LOG=%s", test_path("errno-fallback.jsonl"));
     env[1] = var;
     check_errno(hard_helper_plain, "plain, fallback", env, true);
     check_errno(hard_helper_fortified, "fortified, fallback", env, true);
-    cr_expect(file_exists(hpath("errno-fallback.jsonl")), "the requests were not logged");
+    cr_expect(file_exists(test_path("errno-fallback.jsonl")), "the requests were not logged");
 }
 
 Test(descriptors, errno_before_init_blocking_until_a_near_init)
@@ -145,7 +145,7 @@ Test(descriptors, errno_before_init_blocking_until_a_near_init)
 Test(descriptors, errno_passthrough_logging)
 {
     static char var[1200];
-    snprintf(var, sizeof var, "EARLYRANDOM_LOG=%s", hpath("errno-pass.jsonl"));
+    snprintf(var, sizeof var, "EARLYRANDOM_LOG=%s", test_path("errno-pass.jsonl"));
     const char *env[] = { "EARLYRANDOM_POLICY=passthrough", var, NULL };
     check_errno(hard_helper_plain, "plain, passthrough", env, false);
 }
@@ -153,7 +153,7 @@ Test(descriptors, errno_passthrough_logging)
 Test(descriptors, errno_after_init_logging_everything)
 {
     static char var[1200];
-    snprintf(var, sizeof var, "EARLYRANDOM_LOG=%s", hpath("errno-all.jsonl"));
+    snprintf(var, sizeof var, "EARLYRANDOM_LOG=%s", test_path("errno-all.jsonl"));
     const char *env[] = { "EARLYRANDOM_INIT_AFTER=0", "EARLYRANDOM_LOG_ALL=1", var, NULL };
     check_errno(hard_helper_plain, "plain, after init, log all", env, false);
     check_errno(hard_helper_fortified, "fortified, after init, log all", env, false);
@@ -167,20 +167,21 @@ Test(descriptors, errno_after_init_fast_path)
 }
 
 /* The same while other threads log without pause: the program closes every descriptor above 2
- * and reuses the log's number for its own file 10000 times. Not one record may land in the
- * program's file, and none may be lost: the log holds one record per request. */
+ * and opens a file of its own 10000 times, and until that file took the log's number 10 times.
+ * Not one record may land in the program's file, and none may be lost: the log holds one record
+ * per request. */
 Test(descriptors, closing_every_descriptor_while_other_threads_log)
 {
     char dir[1024], log_path[1100], log_var[1200];
-    snprintf(dir, sizeof dir, "%s", hpath("closerace"));
+    snprintf(dir, sizeof dir, "%s", test_path("closerace"));
     mkdir(dir, 0755);
     snprintf(log_path, sizeof log_path, "%s/log.jsonl", dir);
     snprintf(log_var, sizeof log_var, "EARLYRANDOM_LOG=%s", log_path);
     const char *env[] = { log_var, NULL };
-    const char *argv[] = { hard_helper_nosan, "closerace", "3", "10000", dir, NULL };
-    struct hopts o = { .argv = argv, .env = env, .preload = er_library, .timeout_ms = 30000 };
-    struct hres r;
-    hrun(&r, &o);
+    const char *argv[] = { hard_helper_nosan, "closerace", "3", "10000", "10", dir, NULL };
+    struct spawn_opts o = { .argv = argv, .env = env, .preload = er_library, .timeout_ms = 120000 };
+    struct spawn_result r;
+    spawn_run(&r, &o);
     char sum[512];
     snprintf(sum, sizeof sum, "%s", line_with(r.out, "closerace cycles="));
     fprintf(stderr, "descriptors: %s\n", sum);
@@ -202,5 +203,5 @@ Test(descriptors, closing_every_descriptor_while_other_threads_log)
               field(sum, "requests", -1));
     free(log);
     unlink(log_path);
-    hres_free(&r);
+    spawn_free(&r);
 }

@@ -1,16 +1,13 @@
 /* Log integrity: 8 processes of 8 threads each append to one log as fast as they can; every line
  * is one valid JSON record, none torn, none lost: counted overall, per process and per thread. */
 #include <criterion/criterion.h>
-#include <fcntl.h>
-#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "hrun.h"
+#include "hardening.h"
 #include "jsonv.h"
 
 TestSuite(log, .timeout = 120);
@@ -28,45 +25,32 @@ static long member_long(const struct jv_result *jr, const char *key)
 
 Test(log, eight_processes_of_eight_threads_share_one_log_without_a_torn_or_lost_line)
 {
-    static char log_path[1024], log_var[1100], preload[4200];
-    snprintf(log_path, sizeof log_path, "%s", hpath("storm.jsonl"));
+    static char log_path[1024], log_var[1100];
+    snprintf(log_path, sizeof log_path, "%s", test_path("storm.jsonl"));
     unlink(log_path);
     snprintf(log_var, sizeof log_var, "EARLYRANDOM_LOG=%s", log_path);
-    snprintf(preload, sizeof preload, "LD_PRELOAD=%s", er_library);
-    static char *env[8];
-    size_t n = 0;
-    env[n++] = preload;
-    env[n++] = log_var;
-    env[n++] = (char *)"EARLYRANDOM_POLICY=passthrough";
-    env[n++] = (char *)"EARLYRANDOM_LOG_ALL=1";
-    env[n++] = (char *)"EARLYRANDOM_INIT_AFTER=0";
-    env[n] = NULL;
+    const char *env[] = { log_var, "EARLYRANDOM_POLICY=passthrough", "EARLYRANDOM_LOG_ALL=1",
+                          "EARLYRANDOM_INIT_AFTER=0", NULL };
     char threads[16], events[16];
     snprintf(threads, sizeof threads, "%d", THREADS);
     snprintf(events, sizeof events, "%d", EVENTS);
-    char *argv[] = { (char *)hard_helper_nosan, (char *)"logstorm", threads, events, NULL };
+    const char *argv[] = { hard_helper_nosan, "logstorm", threads, events, NULL };
+    struct spawn_opts o = { .argv = argv, .env = env, .preload = er_library, .timeout_ms = 110000 };
+    /* all of them at once, then their ends collected */
+    struct spawn_proc *procs[PROCS];
     pid_t pids[PROCS];
-    int out[2];
-    cr_assert(pipe2(out, O_CLOEXEC) == 0);
-    posix_spawn_file_actions_t fa;
-    posix_spawn_file_actions_init(&fa);
-    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
-    for (int i = 0; i < PROCS; i++)
-        cr_assert(posix_spawn(&pids[i], hard_helper_nosan, &fa, NULL, argv, env) == 0);
-    posix_spawn_file_actions_destroy(&fa);
-    close(out[1]);
-    char summary[8192];
-    size_t got = 0;
-    ssize_t k;
-    while ((k = read(out[0], summary + got, sizeof summary - 1 - got)) > 0)
-        got += (size_t)k;
-    summary[got] = '\0';
-    close(out[0]);
     for (int i = 0; i < PROCS; i++) {
-        int status;
-        waitpid(pids[i], &status, 0);
-        cr_expect(WIFEXITED(status) && WEXITSTATUS(status) == 0, "process %d ended with status %#x:\n%s",
-                  (int)pids[i], status, summary);
+        procs[i] = spawn_start(&o);
+        pids[i] = spawn_pid(procs[i]);
+    }
+    char summary[8192] = "";
+    for (int i = 0; i < PROCS; i++) {
+        struct spawn_result r;
+        spawn_finish(procs[i], &r);
+        cr_expect(r.exit_code == 0, "process %d ended with exit %d, signal %d, timed out %d:\n%s%s", (int)pids[i],
+                  r.exit_code, r.signal, r.timed_out, r.out, r.err);
+        strncat(summary, r.out, sizeof summary - strlen(summary) - 1);
+        spawn_free(&r);
     }
     cr_expect(count_lines_with(summary, "failed=0") == PROCS, "%s", summary);
 

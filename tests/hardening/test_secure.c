@@ -9,11 +9,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "hrun.h"
+#include "hardening.h"
 
 TestSuite(secure, .timeout = 60);
 
-static struct hres sandbox(const char *mode, const char *conf)
+static struct spawn_result sandbox(const char *mode, const char *conf)
 {
     cr_assert(geteuid() == 0, "the secure-execution tests build a setuid sandbox and must run as root "
                               "(a private mount namespace, a tmpfs, an overlay of /etc, setpriv to nobody)");
@@ -23,9 +23,9 @@ static struct hres sandbox(const char *mode, const char *conf)
     snprintf(script, sizeof script, "%s/secure-sandbox.sh", hard_srcdir);
     const char *argv[] = { "/usr/bin/unshare", "--mount", "--propagation", "private", "/bin/sh", script,
                            er_library, hard_helper_nosan, mode, conf, NULL };
-    struct hopts o = { .argv = argv, .preload = NULL, .timeout_ms = 20000 };
-    struct hres r;
-    hrun(&r, &o);
+    struct spawn_opts o = { .argv = argv, .preload = NULL, .timeout_ms = 60000 };
+    struct spawn_result r;
+    spawn_run(&r, &o);
     cr_assert(strstr(r.out, "sandbox-error") == NULL && r.exit_code == 0,
               "the sandbox could not be built (exit %d): %s %s", r.exit_code, r.out, r.err);
     cr_assert(strstr(r.out, "helper-exit=0") != NULL,
@@ -38,18 +38,19 @@ static struct hres sandbox(const char *mode, const char *conf)
 
 static void check_passthrough(const char *mode)
 {
-    struct hres r = sandbox(mode, "none");
+    struct spawn_result r = sandbox(mode, "none");
     const char *line = line_with(r.out, "secure ");
     cr_expect(strstr(line, "at_secure=1") != NULL, "%s: not in secure execution: %s", mode, line);
     cr_expect(strstr(line, "getrandom=ok") != NULL,
               "%s: EARLYRANDOM_POLICY=eagain from the environment was obeyed: %s", mode, line);
-    cr_expect(field(line, "ms", 1e9) < 100, "%s: getrandom waited: %s", mode, line);
+    /* a wait would last until the helper's 2 s alarm; this leaves a loaded machine its delays */
+    cr_expect(field(line, "ms", 1e9) < 1000, "%s: getrandom waited: %s", mode, line);
     cr_expect(strstr(r.out, "envlog=absent") != NULL,
               "%s: the log file named by EARLYRANDOM_LOG was created:\n%s", mode, r.out);
     cr_expect(strstr(r.out, "evillog=absent") != NULL,
               "%s: the configuration named by EARLYRANDOM_CONFIG was read:\n%s", mode, r.out);
     cr_expect(strstr(r.err, "earlyrandom") == NULL, "%s: the library spoke: %s", mode, r.err);
-    hres_free(&r);
+    spawn_free(&r);
 }
 
 Test(secure, setuid_root_ignores_the_environment_and_passes_through) { check_passthrough("setuid"); }
@@ -60,17 +61,17 @@ Test(secure, file_capabilities_ignore_the_environment_and_pass_through) { check_
  * would see it if secure execution did too. */
 Test(secure, without_privilege_the_same_sandbox_obeys_the_environment)
 {
-    struct hres r = sandbox("plain", "none");
+    struct spawn_result r = sandbox("plain", "none");
     const char *line = line_with(r.out, "secure ");
     cr_expect(strstr(line, "at_secure=0") != NULL, "%s", line);
     cr_expect(strstr(line, "getrandom=err:EAGAIN") != NULL, "EARLYRANDOM_POLICY=eagain not obeyed: %s", line);
     cr_expect(strstr(r.out, "envlog=present") != NULL, "EARLYRANDOM_LOG not obeyed:\n%s", r.out);
-    hres_free(&r);
+    spawn_free(&r);
 }
 
 Test(secure, a_root_owned_configuration_applies_in_secure_execution)
 {
-    struct hres r = sandbox("setuid", "root");
+    struct spawn_result r = sandbox("setuid", "root");
     const char *line = line_with(r.out, "secure ");
     cr_expect(strstr(line, "at_secure=1") != NULL, "%s", line);
     cr_expect(strstr(line, "getrandom=err:EAGAIN") != NULL,
@@ -78,18 +79,18 @@ Test(secure, a_root_owned_configuration_applies_in_secure_execution)
     cr_expect(strstr(r.out, "conflog=present") != NULL, "the configuration's log was not written:\n%s", r.out);
     cr_expect(strstr(r.out, "envlog=absent") != NULL && strstr(r.out, "evillog=absent") != NULL,
               "the environment still counted:\n%s", r.out);
-    hres_free(&r);
+    spawn_free(&r);
 }
 
 static void check_untrusted_configuration(const char *conf)
 {
-    struct hres r = sandbox("setuid", conf);
+    struct spawn_result r = sandbox("setuid", conf);
     const char *line = line_with(r.out, "secure ");
     cr_expect(strstr(line, "at_secure=1") != NULL, "%s", line);
     cr_expect(strstr(line, "getrandom=ok") != NULL, "%s: an untrusted configuration was applied: %s", conf, line);
     cr_expect(strstr(r.out, "conflog=absent") != NULL && strstr(r.out, "envlog=absent") != NULL,
               "%s: a log file was created:\n%s", conf, r.out);
-    hres_free(&r);
+    spawn_free(&r);
 }
 
 Test(secure, a_configuration_owned_by_another_user_is_ignored) { check_untrusted_configuration("nobody"); }

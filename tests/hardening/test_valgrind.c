@@ -10,16 +10,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "hrun.h"
+#include "hardening.h"
 
-TestSuite(valgrind, .timeout = 180);
+TestSuite(valgrind, .timeout = 600);
 
 #define VALGRIND "/usr/bin/valgrind"
 
 /* expect: a word of the program's output; logged: whether a log line of the library must appear
- * on stderr (the library was loaded and saw the request under valgrind) */
-static void under_valgrind(const char *const *program, const char *const *env, const char *expect, bool logged,
-                           const char *what)
+ * on stderr (the library was loaded and saw the request under valgrind); released: the pool
+ * never initializes on its own, the test creates the ready file once the library reports the
+ * program waiting (its hang report, 100 ms into the wait), however long valgrind took to start
+ * it. Valgrind's own threads wait for its lock in read(2), so a thread asleep there says nothing. */
+static void under_valgrind(const char *const *program, const char *const *extra_env, const char *expect,
+                           bool logged, bool released, const char *what)
 {
     cr_assert(access(VALGRIND, X_OK) == 0, VALGRIND " is missing: install the Debian package valgrind");
     static char supp[1200];
@@ -30,9 +33,26 @@ static void under_valgrind(const char *const *program, const char *const *env, c
     for (size_t i = 0; program[i] && n < 31; i++)
         argv[n++] = program[i];
     argv[n] = NULL;
-    struct hopts o = { .argv = argv, .env = env, .preload = er_library, .timeout_ms = 60000 };
-    struct hres r;
-    hrun(&r, &o);
+    static char ready_path[1024], ready_var[1100];
+    snprintf(ready_path, sizeof ready_path, "%s", test_path("valgrind.ready"));
+    unlink(ready_path);
+    snprintf(ready_var, sizeof ready_var, "EARLYRANDOM_READY_FILE=%s", ready_path);
+    const char *env[8] = { NULL };
+    size_t k = 0;
+    if (released) {
+        env[k++] = ready_var;
+        env[k++] = "EARLYRANDOM_HANG_TIMEOUT=100ms";
+    }
+    for (size_t i = 0; extra_env && extra_env[i] && k < 7; i++)
+        env[k++] = extra_env[i];
+    struct spawn_opts o = { .argv = argv, .env = env, .preload = er_library, .timeout_ms = 120000 };
+    struct spawn_proc *p = spawn_start(&o);
+    bool waited = !released || spawn_await_output(p, "still waiting after", 100000);
+    if (released)
+        create_file(ready_path);
+    struct spawn_result r;
+    spawn_finish(p, &r);
+    cr_expect(waited, "%s: never waited:\n%s\n%.4000s", what, r.out, r.err);
     cr_expect(r.exit_code != 99, "%s: valgrind found errors:\n%.6000s", what, r.err);
     cr_expect(r.exit_code == 0 && !r.timed_out, "%s: exit %d, signal %d, timed out %d:\n%s\n%.4000s", what,
               r.exit_code, r.signal, r.timed_out, r.out, r.err);
@@ -41,7 +61,7 @@ static void under_valgrind(const char *const *program, const char *const *env, c
               r.err);
     cr_expect(strstr(r.err, "==") == NULL || strstr(r.err, "ERROR SUMMARY: 0") != NULL,
               "%s: valgrind reported:\n%.6000s", what, r.err);
-    hres_free(&r);
+    spawn_free(&r);
 }
 
 static const char *probe(bool fortified)
@@ -58,28 +78,25 @@ static void probe_actions(bool fortified)
         /* the fortified hard-helper is sanitized too: only the unsanitized one runs here */
         if (fortified)
             return;
-        const char *wait[] = { p, "timedwait", "5000", NULL };
-        const char *env[] = { "EARLYRANDOM_INIT_AFTER=1s", NULL };
-        under_valgrind(wait, env, "timedwait ret=16", true, "timedwait");
+        const char *wait[] = { p, "timedwait", "100000", NULL };
+        under_valgrind(wait, NULL, "timedwait ret=16", true, true, "timedwait");
         return;
     }
-    /* an init moment far enough for valgrind's slow start on a loaded machine */
-    const char *env_wait[] = { "EARLYRANDOM_INIT_AFTER=1s", NULL };
     const char *getrandom_wait[] = { p, "getrandom", "16", NULL };
-    under_valgrind(getrandom_wait, env_wait, "ok getrandom ret=16", true, "getrandom blocking until 1 s");
+    under_valgrind(getrandom_wait, NULL, "ok getrandom ret=16", true, true, "getrandom blocking");
     const char *devread[] = { p, "dev-read", "/dev/random", "16", NULL };
-    under_valgrind(devread, env_wait, "ok read ret=16", true, "/dev/random read blocking until 1 s");
+    under_valgrind(devread, NULL, "ok read ret=16", true, true, "/dev/random read blocking");
     const char *env_fallback[] = { "EARLYRANDOM_POLICY=fallback", "EARLYRANDOM_WEAK=deterministic:1", NULL };
     const char *fread_[] = { p, "dev-fread", "/dev/random", "16", NULL };
-    under_valgrind(fread_, env_fallback, "ok fread ret=16", true, "fread, deterministic weak bytes");
+    under_valgrind(fread_, env_fallback, "ok fread ret=16", true, false, "fread, deterministic weak bytes");
     const char *fgetc_[] = { p, "dev-fgetc", "/dev/urandom", NULL };
-    under_valgrind(fgetc_, env_fallback, "ok fgetc ret=1", true, "fgetc");
+    under_valgrind(fgetc_, env_fallback, "ok fgetc ret=1", true, false, "fgetc");
     const char *arc[] = { p, "arc4random_buf", "32", NULL };
-    under_valgrind(arc, env_fallback, "ok arc4random_buf", true, "arc4random_buf, deterministic");
+    under_valgrind(arc, env_fallback, "ok arc4random_buf", true, false, "arc4random_buf, deterministic");
     const char *threads[] = { p, "threads", "8", NULL };
-    under_valgrind(threads, env_wait, "threads ok=8 of=8", true, "8 threads waiting");
+    under_valgrind(threads, NULL, "threads ok=8 of=8", true, true, "8 threads waiting");
     const char *fork_[] = { p, "fork", NULL };
-    under_valgrind(fork_, env_wait, "fork child=ok parent_thread=ok", true, "fork while a thread waits");
+    under_valgrind(fork_, NULL, "fork child=ok parent_thread=ok", true, true, "fork while a thread waits");
 }
 
 Test(valgrind, probe_plain) { probe_actions(false); }
@@ -89,13 +106,13 @@ Test(valgrind, hard_helper_cancel_and_descriptors)
 {
     const char *env_never[] = { "EARLYRANDOM_LOG=none", "EARLYRANDOM_HANG_TIMEOUT=off", NULL };
     const char *cancel[] = { hard_helper_nosan, "cancel", "getrandom", "3", NULL };
-    under_valgrind(cancel, env_never, "canceled=3 stuck=0", false, "cancel a blocked getrandom");
+    under_valgrind(cancel, env_never, "canceled=3 stuck=0", false, false, "cancel a blocked getrandom");
     char dir[1024];
-    snprintf(dir, sizeof dir, "%s", hpath("vg-fds"));
+    snprintf(dir, sizeof dir, "%s", test_path("vg-fds"));
     mkdir(dir, 0755);
     static char log_var[1200];
     snprintf(log_var, sizeof log_var, "EARLYRANDOM_LOG=%s/log.jsonl", dir);
     const char *env_log[] = { log_var, "EARLYRANDOM_INIT_AFTER=100ms", NULL };
     const char *every[] = { hard_helper_nosan, "errno", dir, NULL };
-    under_valgrind(every, env_log, "errno failures=0", false, "every hook (errno action), block until 100 ms");
+    under_valgrind(every, env_log, "errno failures=0", false, false, "every hook (errno action), block until 100 ms");
 }

@@ -1,10 +1,13 @@
 # Helper programs built plain and with _FORTIFY_SOURCE=2, and the Criterion tests that run them
 # (and real programs) under the preload.
+
 check_PROGRAMS += tests/helpers/er-probe tests/helpers/er-probe-fortified
-tests_helpers_er_probe_SOURCES = tests/helpers/er-probe.c
+tests_helpers_er_probe_SOURCES = tests/helpers/er-probe.c $(ER_SPAWN)
+tests_helpers_er_probe_CPPFLAGS = $(AM_CPPFLAGS) $(ER_SPAWN_CPP)
 tests_helpers_er_probe_CFLAGS = $(AM_CFLAGS) $(SANITIZE_CFLAGS) -O2 -U_FORTIFY_SOURCE -pthread
 tests_helpers_er_probe_LDFLAGS = $(SANITIZE_CFLAGS) -pthread
-tests_helpers_er_probe_fortified_SOURCES = tests/helpers/er-probe.c
+tests_helpers_er_probe_fortified_SOURCES = tests/helpers/er-probe.c $(ER_SPAWN)
+tests_helpers_er_probe_fortified_CPPFLAGS = $(AM_CPPFLAGS) $(ER_SPAWN_CPP)
 tests_helpers_er_probe_fortified_CFLAGS = $(AM_CFLAGS) $(SANITIZE_CFLAGS) -O2 -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2 -pthread
 tests_helpers_er_probe_fortified_LDFLAGS = $(SANITIZE_CFLAGS) -pthread
 
@@ -17,30 +20,30 @@ ER_INTEGRATION_TESTS = \
 check_PROGRAMS += $(ER_INTEGRATION_TESTS)
 TESTS += $(ER_INTEGRATION_TESTS)
 
-ER_IT_CPP = $(AM_CPPFLAGS) \
+ER_IT_CPP = $(AM_CPPFLAGS) $(ER_SPAWN_CPP) \
 	-DER_LIBRARY='"$(abs_top_builddir)/src/lib/.libs/libearlyrandom.so"' \
 	-DER_PROBE_PLAIN='"$(abs_top_builddir)/tests/helpers/er-probe"' \
 	-DER_PROBE_FORTIFIED='"$(abs_top_builddir)/tests/helpers/er-probe-fortified"'
 ER_IT_CC = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(SANITIZE_CFLAGS)
 ER_IT_LIBS = $(CRITERION_LIBS) -lpthread
-ER_RUNNER = tests/integration/runner.c tests/integration/runner.h
+ER_IT_COMMON = tests/integration/probe.h $(ER_SPAWN)
 
-tests_integration_test_entrypoints_SOURCES = tests/integration/test_entrypoints.c $(ER_RUNNER)
+tests_integration_test_entrypoints_SOURCES = tests/integration/test_entrypoints.c $(ER_IT_COMMON)
 tests_integration_test_entrypoints_CPPFLAGS = $(ER_IT_CPP)
 tests_integration_test_entrypoints_CFLAGS = $(ER_IT_CC)
 tests_integration_test_entrypoints_LDADD = $(ER_IT_LIBS)
 tests_integration_test_entrypoints_LDFLAGS = $(SANITIZE_CFLAGS)
-tests_integration_test_waiting_SOURCES = tests/integration/test_waiting.c $(ER_RUNNER)
+tests_integration_test_waiting_SOURCES = tests/integration/test_waiting.c $(ER_IT_COMMON)
 tests_integration_test_waiting_CPPFLAGS = $(ER_IT_CPP)
 tests_integration_test_waiting_CFLAGS = $(ER_IT_CC)
 tests_integration_test_waiting_LDADD = $(ER_IT_LIBS)
 tests_integration_test_waiting_LDFLAGS = $(SANITIZE_CFLAGS)
-tests_integration_test_config_and_log_SOURCES = tests/integration/test_config_and_log.c $(ER_RUNNER)
+tests_integration_test_config_and_log_SOURCES = tests/integration/test_config_and_log.c $(ER_IT_COMMON)
 tests_integration_test_config_and_log_CPPFLAGS = $(ER_IT_CPP)
 tests_integration_test_config_and_log_CFLAGS = $(ER_IT_CC)
 tests_integration_test_config_and_log_LDADD = $(ER_IT_LIBS)
 tests_integration_test_config_and_log_LDFLAGS = $(SANITIZE_CFLAGS)
-tests_integration_test_programs_SOURCES = tests/integration/test_programs.c $(ER_RUNNER)
+tests_integration_test_programs_SOURCES = tests/integration/test_programs.c $(ER_IT_COMMON)
 tests_integration_test_programs_CPPFLAGS = $(ER_IT_CPP)
 tests_integration_test_programs_CFLAGS = $(ER_IT_CC)
 tests_integration_test_programs_LDADD = $(ER_IT_LIBS)
