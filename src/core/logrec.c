@@ -88,25 +88,24 @@ static size_t utf8_len(const unsigned char *s, size_t n)
     return len;
 }
 
+/* Plain ASCII that JSON takes as it is: the usual content of every field. */
+static inline bool json_plain(unsigned char c)
+{
+    return (unsigned char)(c - 0x20) < 0x5f && c != '"' && c != '\\';
+}
+
 /* A JSON string, quotes included, of at most max_in input bytes. Bytes that are not valid UTF-8
- * become \u00XX so that every line stays valid JSON whatever a path contains. */
+ * become \u00XX so that every line stays valid JSON whatever a path contains. One pass: runs of
+ * plain ASCII are measured and copied at once, since every logged request formats a record. */
 static void w_json_string(struct writer *w, const char *s, size_t max_in)
 {
     static const char hex[] = "0123456789abcdef";
     const unsigned char *p = (const unsigned char *)s;
-    size_t n = strlen(s);
-    bool cut = false;
-    if (n > max_in) {
-        n = max_in;
-        cut = true;
-    }
-    w_puts(w, "\"");
+    w_put(w, "\"", 1);
     size_t i = 0;
-    while (i < n) {
-        /* Runs of plain ASCII, the usual content, are copied at once. */
+    while (p[i] != '\0' && i < max_in) {
         size_t run = 0;
-        while (i + run < n && p[i + run] >= 0x20 && p[i + run] < 0x7f && p[i + run] != '"' &&
-               p[i + run] != '\\')
+        while (i + run < max_in && json_plain(p[i + run]))
             run++;
         if (run > 0) {
             w_put(w, (const char *)p + i, run);
@@ -114,7 +113,9 @@ static void w_json_string(struct writer *w, const char *s, size_t max_in)
             continue;
         }
         unsigned char c = p[i];
-        size_t seq = utf8_len(p + i, n - i);
+        if (c == '\0')
+            break;
+        size_t seq = c >= 0x80 ? utf8_len(p + i, strnlen((const char *)p + i, max_in - i)) : 1;
         if (c == '"' || c == '\\') {
             char esc[2] = { '\\', (char)c };
             w_put(w, esc, 2);
@@ -128,29 +129,26 @@ static void w_json_string(struct writer *w, const char *s, size_t max_in)
             i += seq;
         }
     }
-    if (cut)
-        w_puts(w, "...");
-    w_puts(w, "\"");
+    if (i == max_in && p[i] != '\0')
+        w_put(w, "...", 3);
+    w_put(w, "\"", 1);
 }
 
-static void w_key(struct writer *w, const char *key, bool *first)
-{
-    if (!*first)
-        w_puts(w, ",");
-    *first = false;
-    w_puts(w, "\"");
-    w_puts(w, key);
-    w_puts(w, "\":");
-}
+/* Every record opens with "time", so every later key follows a comma; the key's text is a
+ * constant, copied with its length known at compile time. */
+#define W_KEY(w, key) w_put((w), ",\"" key "\":", sizeof(",\"" key "\":") - 1)
 
-static void json_str_field(struct writer *w, const char *key, const char *value, size_t max_in,
-                           bool *first)
+static void json_str_field(struct writer *w, const char *key_text, size_t key_len,
+                           const char *value, size_t max_in)
 {
     if (value == NULL)
         return;
-    w_key(w, key, first);
+    w_put(w, key_text, key_len);
     w_json_string(w, value, max_in);
 }
+
+#define JSON_STR_FIELD(w, key, value, max_in) \
+    json_str_field((w), ",\"" key "\":", sizeof(",\"" key "\":") - 1, (value), (max_in))
 
 /* Closes a line: the room for "\n\0" was reserved when the writer was made. */
 static size_t w_finish(struct writer *w)
@@ -164,46 +162,45 @@ static size_t format_json_once(const struct er_record *r, char *buf, size_t cap,
                                bool with_backtrace, bool *full)
 {
     struct writer w = { buf, 0, cap - 2, false };
-    bool first = true;
     char iso[32];
     er_format_iso8601(r->time_ns, iso);
 
-    w_puts(&w, "{");
-    json_str_field(&w, "time", iso, sizeof iso, &first); /* fixed width: never shortened */
+    w_put(&w, "{\"time\":", 8);
+    w_json_string(&w, iso, sizeof iso); /* fixed width: never shortened */
     if (r->has_boot) {
-        w_key(&w, "boot_ms", &first);
+        W_KEY(&w, "boot_ms");
         w_ms(&w, r->boot_ns);
     }
-    json_str_field(&w, "event", r->event, max_str, &first);
-    w_key(&w, "pid", &first);
+    JSON_STR_FIELD(&w, "event", r->event, max_str);
+    W_KEY(&w, "pid");
     w_i64(&w, r->pid);
-    w_key(&w, "tid", &first);
+    W_KEY(&w, "tid");
     w_i64(&w, r->tid);
-    json_str_field(&w, "exe", r->exe, max_str, &first);
-    json_str_field(&w, "api", r->api, max_str, &first);
-    json_str_field(&w, "device", r->device, max_str, &first);
+    JSON_STR_FIELD(&w, "exe", r->exe, max_str);
+    JSON_STR_FIELD(&w, "api", r->api, max_str);
+    JSON_STR_FIELD(&w, "device", r->device, max_str);
     if (r->has_bytes) {
-        w_key(&w, "bytes", &first);
+        W_KEY(&w, "bytes");
         w_u64(&w, r->bytes);
     }
-    json_str_field(&w, "flags", r->flags, max_str, &first);
-    json_str_field(&w, "policy", r->policy, max_str, &first);
-    json_str_field(&w, "pool", r->pool, max_str, &first);
-    json_str_field(&w, "kernel_pool", r->kernel_pool, max_str, &first);
-    json_str_field(&w, "action", r->action, max_str, &first);
+    JSON_STR_FIELD(&w, "flags", r->flags, max_str);
+    JSON_STR_FIELD(&w, "policy", r->policy, max_str);
+    JSON_STR_FIELD(&w, "pool", r->pool, max_str);
+    JSON_STR_FIELD(&w, "kernel_pool", r->kernel_pool, max_str);
+    JSON_STR_FIELD(&w, "action", r->action, max_str);
     if (r->has_waited) {
-        w_key(&w, "waited_ms", &first);
+        W_KEY(&w, "waited_ms");
         w_ms(&w, r->waited_ns);
     }
-    json_str_field(&w, "errno", r->errno_name, max_str, &first);
+    JSON_STR_FIELD(&w, "errno", r->errno_name, max_str);
     if (r->has_result) {
-        w_key(&w, "result", &first);
+        W_KEY(&w, "result");
         w_i64(&w, r->result);
     }
-    json_str_field(&w, "caller", r->caller, max_str, &first);
-    json_str_field(&w, "caller_symbol", r->caller_symbol, max_str, &first);
+    JSON_STR_FIELD(&w, "caller", r->caller, max_str);
+    JSON_STR_FIELD(&w, "caller_symbol", r->caller_symbol, max_str);
     if (with_backtrace && r->backtrace != NULL) {
-        w_key(&w, "backtrace", &first);
+        W_KEY(&w, "backtrace");
         w_puts(&w, "[");
         for (size_t i = 0; i < r->backtrace_len; i++) {
             if (i > 0)
