@@ -11,8 +11,15 @@ tests_helpers_er_probe_fortified_CPPFLAGS = $(AM_CPPFLAGS) $(ER_SPAWN_CPP)
 tests_helpers_er_probe_fortified_CFLAGS = $(AM_CFLAGS) $(SANITIZE_CFLAGS) -O2 -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2 -pthread
 tests_helpers_er_probe_fortified_LDFLAGS = $(SANITIZE_CFLAGS) -pthread
 
+# fd-census takes a census of the program's descriptors around its entropy requests.
+check_PROGRAMS += tests/helpers/fd-census
+tests_helpers_fd_census_SOURCES = tests/helpers/fd-census.c
+tests_helpers_fd_census_CFLAGS = $(AM_CFLAGS) $(SANITIZE_CFLAGS)
+tests_helpers_fd_census_LDFLAGS = $(SANITIZE_CFLAGS)
+
 if HAVE_CRITERION
 ER_INTEGRATION_TESTS = \
+	tests/integration/test-invisible \
 	tests/integration/test-entrypoints \
 	tests/integration/test-waiting \
 	tests/integration/test-config-and-log \
@@ -23,11 +30,18 @@ TESTS += $(ER_INTEGRATION_TESTS)
 ER_IT_CPP = $(AM_CPPFLAGS) $(ER_SPAWN_CPP) \
 	-DER_LIBRARY='"$(abs_top_builddir)/src/lib/.libs/libearlyrandom.so"' \
 	-DER_PROBE_PLAIN='"$(abs_top_builddir)/tests/helpers/er-probe"' \
-	-DER_PROBE_FORTIFIED='"$(abs_top_builddir)/tests/helpers/er-probe-fortified"'
+	-DER_PROBE_FORTIFIED='"$(abs_top_builddir)/tests/helpers/er-probe-fortified"' \
+	-DER_FD_CENSUS='"$(abs_top_builddir)/tests/helpers/fd-census"' \
+	-DER_COMMAND='"$(abs_top_builddir)/src/cli/earlyrandom"'
 ER_IT_CC = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(SANITIZE_CFLAGS)
 ER_IT_LIBS = $(CRITERION_LIBS) -lpthread
 ER_IT_COMMON = tests/integration/probe.h $(ER_SPAWN)
 
+tests_integration_test_invisible_SOURCES = tests/integration/test_invisible.c $(ER_IT_COMMON)
+tests_integration_test_invisible_CPPFLAGS = $(ER_IT_CPP)
+tests_integration_test_invisible_CFLAGS = $(ER_IT_CC)
+tests_integration_test_invisible_LDADD = $(ER_IT_LIBS)
+tests_integration_test_invisible_LDFLAGS = $(SANITIZE_CFLAGS)
 tests_integration_test_entrypoints_SOURCES = tests/integration/test_entrypoints.c $(ER_IT_COMMON)
 tests_integration_test_entrypoints_CPPFLAGS = $(ER_IT_CPP)
 tests_integration_test_entrypoints_CFLAGS = $(ER_IT_CC)
