@@ -57,6 +57,7 @@ ER_HARD_CPP = $(AM_CPPFLAGS) $(ER_SPAWN_CPP) -I$(top_srcdir)/tests/unit \
 	-DER_LIBRARY='"$(abs_top_builddir)/src/lib/.libs/libearlyrandom.so"' \
 	-DER_PROBE_PLAIN='"$(abs_top_builddir)/tests/helpers/er-probe"' \
 	-DER_PROBE_FORTIFIED='"$(abs_top_builddir)/tests/helpers/er-probe-fortified"' \
+	-DER_COMMAND='"$(abs_top_builddir)/src/cli/earlyrandom"' \
 	-DHARD_HELPER_PLAIN='"$(abs_top_builddir)/tests/hardening/hard-helper"' \
 	-DHARD_HELPER_FORTIFIED='"$(abs_top_builddir)/tests/hardening/hard-helper-fortified"' \
 	-DHARD_HELPER_NOSAN='"$(abs_top_builddir)/tests/hardening/hard-helper-nosan"' \
