@@ -191,6 +191,17 @@ expect_ms() {
     fi
 }
 
+# NEVER_INIT: the options of a run that must not wait. With a pool that never initializes, a
+# program that finishes at all did not wait, whatever the machine's load made its start cost;
+# one that waits gets the hang verdict (exit 124) instead of hanging the scenario.
+NEVER_INIT=(-i never --fail-on-hang -t 20s)
+
+# expect_not_held DESC: the last run (with NEVER_INIT) finished without a hang verdict.
+expect_not_held() {
+    if [ "$RC" -ne 124 ]; then pass "$1 (finished after $MS ms with a pool that never initializes)"
+    else fail "$1 (held until the hang verdict after $MS ms)"; fi
+}
+
 # expect_log DESC EXPR [MIN [MAX]]: how many log records match EXPR (default: at least one).
 expect_log() {
     local desc=$1 expr=$2 lo=${3:-1} hi=${4:-} n want
