@@ -7,6 +7,7 @@
 # a probe must find it mapped, and the settings that log to a file must leave a non-empty log of
 # valid JSON Lines written by the program under test.
 import concurrent.futures
+import copy
 import json
 import os
 import shutil
@@ -101,20 +102,37 @@ def run_bounded(argv, env, cwd, output_path, wall_seconds):
             return proc.returncode, True
 
 
-def probe_loaded(setting, library, command, cwd):
-    """Whether a program started in SETTING has the library mapped; (ok, explanation)."""
-    argv, env = launch(setting, library, command, ["/bin/cat", "/proc/self/maps"])
+def probe_loaded(setting, library, command, work):
+    """Whether the library is really at work in SETTING: a probe program started the same way (but
+    logging everything to a log of its own) must have it mapped and must leave a record of its
+    getrandom; in the baseline it must not be mapped. Returns (ok, explanation)."""
+    probe = copy.copy(setting)
+    if setting.with_library:
+        probe.log_path = os.path.join(work, "probe-%s.jsonl" % setting.name)
+        if setting.variables is not None:
+            probe.variables = dict(setting.variables, EARLYRANDOM_LOG_ALL="1")
+    code = "import os, sys; os.getrandom(16); sys.stdout.write(open('/proc/self/maps').read())"
+    argv, env = launch(probe, library, command, [sys.executable, "-c", code])
     try:
-        maps = subprocess.run(argv, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
+        maps = subprocess.run(argv, env=env, cwd=work, stdin=subprocess.DEVNULL,
                               capture_output=True, timeout=120).stdout.decode(errors="replace")
     except (OSError, subprocess.TimeoutExpired) as e:
-        return False, "the probe did not run: %s" % e
+        return False, "the probe program did not run: %s" % e
     mapped = os.path.realpath(library) in maps
-    if setting.with_library:
-        return mapped, ("the library is mapped in a probe program" if mapped else
-                        "the library is NOT mapped in a probe program started the same way")
-    return not mapped, ("the library is not mapped" if not mapped else
-                        "the library is mapped in the baseline, which must run without it")
+    if not setting.with_library:
+        return not mapped, ("the library is not loaded" if not mapped else
+                            "the library is mapped in the baseline, which must run without it")
+    if not mapped:
+        return False, "the library is NOT mapped in a probe program started the same way"
+    logged = False
+    if os.path.exists(probe.log_path):
+        with open(probe.log_path, "rb") as f:
+            logged = any(b'"api":"getrandom"' in line for line in f)
+        os.unlink(probe.log_path)
+    if not logged:
+        return False, ("the library is mapped in a probe program but did not log its getrandom "
+                       "to %s" % probe.log_path)
+    return True, "the library is loaded: a probe program has it mapped and it logged its getrandom"
 
 
 def check_log(setting, program):
@@ -214,9 +232,8 @@ def summarize(suite, settings, run, rerun, library, command, work, parallel, pro
     say()
     say("== baseline: %s (%.0f s)" % (settings[0].title, base_seconds))
     ok, why = probes["baseline"]
-    say("   %s" % why)
-    if not ok:
-        failed_total += 1
+    say("   %s%s" % ("" if ok else "FAIL: ", why))
+    passed_total, failed_total = passed_total + ok, failed_total + (not ok)
     for note in base_notes:
         say("   " + note)
     say("   " + count(baseline))
@@ -248,7 +265,7 @@ def summarize(suite, settings, run, rerun, library, command, work, parallel, pro
             say("   " + note)
         say("   " + count(results))
         passed, regressed, also = compare(baseline, results)
-        confirmed, flaky, base_flaky = regressed, [], []
+        confirmed, flaky, base_flaky, again = regressed, [], [], {}
         if regressed:
             again = rerun(s, regressed, s.name + "-rerun")
             confirmed = [i for i in regressed if again.get(i, (None,))[0] != PASS]
@@ -261,7 +278,8 @@ def summarize(suite, settings, run, rerun, library, command, work, parallel, pro
             len(passed), len(passed) + len(regressed)))
         for test_id in confirmed:
             say("   FAIL %s (passes without the library; failed again on a rerun)" % test_id)
-            say("        %s" % describe(results, test_id))
+            # The rerun tells more when the first run gave no result (a crash stopped its program).
+            say("        %s" % describe(results if test_id in results else again, test_id))
         for test_id in flaky:
             say("   flaky: %s failed once under the library and passed on a rerun: %s" % (
                 test_id, describe(results, test_id)))
