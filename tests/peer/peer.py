@@ -1,11 +1,12 @@
 # Shared machinery of the peer suites (run-cpython, run-glib): another project's own tests, run once
 # without libearlyrandom.so and once under it in each setting, compared test case by test case.
 #
-# A test case that passes without the library and fails (or gives no result) under a setting is a
-# failure of the peer suite, once it failed a second time on a rerun; one that also fails without
-# the library is reported and skipped. A setting also fails when the library is not really loaded:
-# a probe must find it mapped, and the settings that log to a file must leave a non-empty log of
-# valid JSON Lines written by the program under test.
+# A test case that passes without the library and fails, gives no result or is skipped under a
+# setting is a failure of the peer suite once it does so again on a rerun (and passes in a rerun
+# without the library); one that passes on the rerun is printed as flaky, and one that also fails
+# without the library is printed as skipped. A setting also fails when the library is not really at
+# work: a probe program must have it mapped and log through it, and the settings that log to a file
+# must leave a log of valid JSON Lines holding records of the programs under test.
 import concurrent.futures
 import copy
 import json
