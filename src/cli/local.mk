@@ -14,6 +14,7 @@ src_cli_libercli_la_SOURCES = \
 	src/cli/run.c src/cli/run.h \
 	src/cli/summary.c src/cli/summary.h \
 	src/cli/tail.c src/cli/tail.h \
+	src/cli/timeline.c src/cli/timeline.h \
 	src/cli/tree.c src/cli/tree.h
 # The installed library's place, the last one the command looks in.
 src_cli_libercli_la_CPPFLAGS = $(AM_CPPFLAGS) -DPKGLIBDIR=\"$(pkglibdir)\"
