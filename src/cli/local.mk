@@ -43,6 +43,7 @@ ER_CLI_TESTS = \
 	tests/cli/test-logparse \
 	tests/cli/test-summary \
 	tests/cli/test-units \
+	tests/cli/test-timeline \
 	tests/cli/test-run
 check_PROGRAMS += $(ER_CLI_TESTS)
 TESTS += $(ER_CLI_TESTS)
@@ -70,6 +71,12 @@ tests_cli_test_units_CPPFLAGS = $(ER_CLI_TEST_CPP)
 tests_cli_test_units_CFLAGS = $(ER_CLI_TEST_CC)
 tests_cli_test_units_LDFLAGS = $(ER_CLI_TEST_LD)
 tests_cli_test_units_LDADD = $(ER_CLI_TEST_LIBS)
+
+tests_cli_test_timeline_SOURCES = tests/cli/test-timeline.c
+tests_cli_test_timeline_CPPFLAGS = $(ER_CLI_TEST_CPP)
+tests_cli_test_timeline_CFLAGS = $(ER_CLI_TEST_CC)
+tests_cli_test_timeline_LDFLAGS = $(ER_CLI_TEST_LD)
+tests_cli_test_timeline_LDADD = $(ER_CLI_TEST_LIBS)
 
 tests_cli_test_run_SOURCES = tests/cli/test-run.c tests/cli/spawn.c tests/cli/spawn.h
 tests_cli_test_run_CPPFLAGS = $(ER_CLI_TEST_CPP)

@@ -613,28 +613,47 @@ static void row_label(const struct row *r, char *buf, size_t cap)
         snprintf(buf, cap, "%s (%zu processes)", name, r->procs);
 }
 
+/* A request answered at once is a tick in one of two lanes, so that an error and the bytes a
+ * program asked for next, a fraction of a millisecond apart, are both seen: failures above,
+ * bytes below. */
+static bool upper_lane(const char *kind)
+{
+    return strcmp(kind, "pass") != 0 && strcmp(kind, "weak") != 0;
+}
+
 static void draw_mark(FILE *out, const struct scale *s, const struct er_timeline_mark *m,
                       int64_t at, double y)
 {
     const struct kind_style *st = style_of(m->kind);
     double x = x_of(s, at);
     bool bar = m->waited_ns > 0 && x_of(s, at + m->waited_ns) - x >= 3;
-    double w = bar ? x_of(s, at + m->waited_ns) - x : 3;
-    double h = bar ? (strcmp(m->kind, "hang") == 0 ? 6 : 10) : 12;
+    double w, h, top;
+    if (bar) {
+        w = x_of(s, at + m->waited_ns) - x;
+        h = strcmp(m->kind, "hang") == 0 ? 6 : 10;
+        top = y + (ROW_H - h) / 2;
+    } else {
+        x = (double)(long)(x - 1.5 + 0.5); /* whole pixels: a 3 px tick stays crisp */
+        w = 3;
+        h = 6;
+        top = y + (upper_lane(m->kind) ? 2 : 8);
+    }
     fprintf(out,
             "<rect class=\"mark %s%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\" "
             "fill=\"%s\"><title>",
-            m->kind, bar ? " wait" : "", bar ? x : x - 1.5, y + (ROW_H - h) / 2, w, h, st->colour);
+            m->kind, bar ? " wait" : "", x, top, w, h, st->colour);
     er_xml_text(out, m->tip);
     fputs("</title></rect>\n", out);
 }
 
-/* Waits first, hangs over them, instants on top: a short request is never hidden by a bar. */
+/* Waits first, hangs over them, then ticks: weak bytes over passed calls in their lane. */
 static int draw_layer(const struct er_timeline_mark *m)
 {
     if (strcmp(m->kind, "hang") == 0)
         return 1;
-    return m->waited_ns > 0 ? 0 : 2;
+    if (m->waited_ns > 0)
+        return 0;
+    return strcmp(m->kind, "pass") == 0 ? 2 : 3;
 }
 
 static void draw_row(FILE *out, const struct layout *l, const struct scale *s, size_t index,
@@ -678,7 +697,7 @@ static void draw_row(FILE *out, const struct layout *l, const struct scale *s, s
             r->exe == NULL ? " font-style=\"italic\"" : "");
     er_xml_text(out, label);
     fputs("</text>\n", out);
-    for (int layer = 0; layer < 3; layer++) {
+    for (int layer = 0; layer < 4; layer++) {
         for (size_t k = 0; k < r->nmembers; k++) {
             const struct er_timeline_proc *p = r->members[k];
             for (size_t j = 0; j < p->len; j++) {
@@ -762,7 +781,8 @@ static double draw_legend(FILE *out, const struct moments *mo, double y)
     y += 18;
     fputs("<text x=\"10\" y=\"", out);
     fprintf(out, "%.0f\">a bar is a wait, from the request to its end; a tick is a request "
-                 "answered at once; hover over a mark for the record</text>\n</g>\n", y + 9);
+                 "answered at once (failures above, bytes below); hover over a mark for the "
+                 "record</text>\n</g>\n", y + 9);
     return y + 18;
 }
 
