@@ -444,13 +444,13 @@ struct kind_style {
 static const struct kind_style styles[] = {
     { "pass", "#009e73", "pass: the real call, at once" },
     { "weak", "#e69f00", "weak: weak bytes handed out" },
-    { "eagain", "#c9b400", "eagain: failed with EAGAIN (the library's or the kernel's)" },
+    { "eagain", "#56b4e9", "eagain: failed with EAGAIN (the library's or the kernel's)" },
     { "block", "#0072b2", "block: waited for init" },
     { "hang", "#d55e00", "hang: still waiting at the hang timeout" },
     { "interrupted", "#cc79a7", "interrupted: a wait ended by a signal" },
-    { "einval", "#56b4e9", "einval: failed with EINVAL" },
+    { "einval", "#882255", "einval: failed with EINVAL" },
     { "abort", "#000000", "abort: glibc aborted" },
-    { "other", "#999999", "other action" },
+    { "other", "#c0c0c0", "other action" },
 };
 
 static const struct kind_style *style_of(const char *kind)
@@ -495,14 +495,14 @@ static void tick_label(int64_t ns, int64_t step, char *buf, size_t cap)
     if (frac < 0)
         whole--, frac += unit;
     if (decimals == 0) {
-        snprintf(buf, cap, "%" PRId64 "%s", whole, seconds ? " s" : "");
+        snprintf(buf, cap, "%" PRId64 "%s", whole, seconds ? " s" : " ms");
         return;
     }
     int64_t div = unit;
     for (int i = 0; i < decimals; i++)
         div /= 10;
     snprintf(buf, cap, "%" PRId64 ".%0*" PRId64 "%s", whole, decimals, frac / div,
-             seconds ? " s" : "");
+             seconds ? " s" : " ms");
 }
 
 struct moments {
@@ -633,10 +633,10 @@ static void draw_mark(FILE *out, const struct scale *s, const struct er_timeline
         h = strcmp(m->kind, "hang") == 0 ? 6 : 10;
         top = y + (ROW_H - h) / 2;
     } else {
-        x = (double)(long)(x - 1.5 + 0.5); /* whole pixels: a 3 px tick stays crisp */
-        w = 3;
-        h = 6;
-        top = y + (upper_lane(m->kind) ? 2 : 8);
+        x = (double)(long)(x - 2 + 0.5); /* whole pixels: a 4 px tick stays crisp */
+        w = 4;
+        h = 7;
+        top = y + (upper_lane(m->kind) ? 1 : 8);
     }
     fprintf(out,
             "<rect class=\"mark %s%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.0f\" "
@@ -729,8 +729,8 @@ static void draw_axis(FILE *out, const struct layout *l, const struct scale *s, 
     }
     fprintf(out,
             "<text x=\"%d\" y=\"%d\" font-weight=\"bold\">%s</text>\n</g>\n", LABEL_X, TOP - 12,
-            l->base == BASE_BOOT ? "ms after boot (boot_ms)"
-                                 : "ms after the first record (no boot_ms)");
+            l->base == BASE_BOOT ? "time after boot (boot_ms)"
+                                 : "time after the first record (no boot_ms)");
 }
 
 static void draw_moment(FILE *out, const struct scale *s, int64_t at, double bottom,

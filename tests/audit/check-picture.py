@@ -190,13 +190,15 @@ def shot(png_path, svg_path):
     _, _, bpp, rows = png_pixels(png_path)
     plot_x0 = min(float(e.get("x")) for e in root.iter(SVG + "rect")
                   if (e.get("class") or "").startswith("mark"))
-    legend_y = min(float(e.get("y")) for e in root.iter(SVG + "rect") if e.get("class") == "key")
+    mark_rects = [e for e in root.iter(SVG + "rect") if (e.get("class") or "").startswith("mark")]
+    top = int(min(float(e.get("y")) for e in mark_rects))
+    legend_y = max(float(e.get("y")) + float(e.get("height")) for e in mark_rects)
     fills = sorted({e.get("fill") for e in root.iter(SVG + "rect")
                     if (e.get("class") or "").startswith("mark")})
     for c in fills:
         px = bytes.fromhex(c.lstrip("#"))
         n = 0
-        for y in range(0, int(legend_y)):
+        for y in range(top, min(h, int(legend_y) + 1)):
             row = rows[y]
             for x in range(int(plot_x0) * bpp, len(row), bpp):
                 n += row[x:x + 3] == px

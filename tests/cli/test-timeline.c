@@ -231,7 +231,7 @@ Test(timeline, records_without_boot_ms_use_the_wall_clock)
     r.time_ns += 5000000;
     cr_assert(er_timeline_add(&t, &r, true));
     char *svg = render(&t);
-    cr_assert_not_null(strstr(svg, "ms after the first record (no boot_ms)"));
+    cr_assert_not_null(strstr(svg, "time after the first record (no boot_ms)"));
     cr_assert_eq(count(svg, "<rect class=\"mark "), 2);
     free(svg);
     er_timeline_free(&t);
