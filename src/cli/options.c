@@ -60,8 +60,8 @@ const char er_cli_usage_report[] =
     "journalctl -k, journalctl -t earlyrandom): lines with 'earlyrandom: {' count,\n"
     "the others are skipped. '-' reads stdin.\n"
     "\n"
-    "      --json     one JSON object instead of the tables\n"
-    "      --kmsg     also read the kernel log (/dev/kmsg), for log = kmsg\n"
+    "      --json        one JSON object instead of the tables\n"
+    "      --kmsg        also read the kernel log (/dev/kmsg), for log = kmsg\n"
     "      --svg=FILE    also draw the records on a timeline, as an SVG picture:\n"
     "                    a row per process, a mark per request coloured by what\n"
     "                    it got, waits as bars, the simulated init and the\n"
@@ -69,10 +69,10 @@ const char er_cli_usage_report[] =
     "      --html=FILE   the same picture with the tables and the blind spots, in\n"
     "                    one HTML page that needs nothing from the network\n"
     "                    ('-' as FILE writes to stdout instead of the tables)\n"
-    "  -h, --help     show this help and exit\n"
+    "  -h, --help        show this help and exit\n"
     "\n"
     "Malformed or truncated lines are counted and skipped. Exit status: 0, or 125\n"
-    "if a LOG cannot be read or an option is wrong.\n";
+    "if a LOG cannot be read, a picture cannot be written or an option is wrong.\n";
 
 const char er_cli_usage_ready[] =
     "Usage: earlyrandom ready [PATH]\n"
