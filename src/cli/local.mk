@@ -29,6 +29,8 @@ src_cli_earlyrandom_LDFLAGS = $(SANITIZE_CFLAGS)
 src_cli_earlyrandom_LDADD = $(ER_CLI_LIBS)
 
 dist_man_MANS += man/earlyrandom.1 man/libearlyrandom.7
+# The README's picture, made by scripts/timeline-picture.
+EXTRA_DIST += docs/demo-timeline.svg scripts/timeline-picture
 
 # Tests of the command: unit tests of its pure parts, and runs of the built command.
 if HAVE_CRITERION

@@ -239,8 +239,6 @@ struct row {
     size_t procs, records;
     const struct er_timeline_proc **members;
     size_t nmembers;
-    int64_t first;
-    bool has_first;
 };
 
 enum time_base { BASE_BOOT, BASE_TIME, BASE_NONE };
@@ -372,8 +370,6 @@ static void add_member(struct layout *l, struct row *r, const struct proc_order 
     r->nmembers++;
     r->procs++;
     r->records += o->p->len;
-    if (o->has_first && (!r->has_first || o->first < r->first))
-        r->has_first = true, r->first = o->first;
 }
 
 /* Folding: trivial processes into one row when there are too many rows; then, if still too
@@ -576,7 +572,7 @@ static void compute_scale(const struct er_timeline *t, const struct layout *l,
     int64_t pad = span / 40;
     s->lo = lo - pad;
     s->hi = lo + span + pad;
-    if (l->base == BASE_BOOT && s->lo < 0 && lo >= 0)
+    if (s->lo < 0 && lo >= 0) /* no tick before boot, or before the first record */
         s->lo = 0;
 }
 
