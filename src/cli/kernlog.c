@@ -63,6 +63,71 @@ enum er_line_kind er_kernlog_classify(char *line, char **json, uint64_t *suppres
     return ER_LINE_OTHER;
 }
 
+/* "PRI,SEQ,USEC,": the microseconds after boot of a /dev/kmsg record. */
+static bool kmsg_usec(const char *p, int64_t *usec)
+{
+    for (int field = 0; field < 2; field++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        if (*p++ != ',')
+            return false;
+    }
+    int64_t v = 0;
+    if (*p < '0' || *p > '9')
+        return false;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (v > INT64_MAX / 10000)
+            return false;
+        v = v * 10 + (*p - '0');
+    }
+    *usec = v;
+    return *p == ',' || *p == ';';
+}
+
+/* "[    0.912345]": seconds and a fraction after boot, as dmesg and journalctl -o
+ * short-monotonic print them. */
+static bool bracket_time(const char *p, int64_t *ns)
+{
+    if (*p++ != '[')
+        return false;
+    while (*p == ' ')
+        p++;
+    int64_t sec = 0, frac = 0, scale = 100000000;
+    if (*p < '0' || *p > '9')
+        return false;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        if (sec > INT64_MAX / 1000000000 / 10)
+            return false;
+        sec = sec * 10 + (*p - '0');
+    }
+    if (*p++ != '.' || *p < '0' || *p > '9')
+        return false;
+    for (; *p >= '0' && *p <= '9'; p++, scale /= 10)
+        frac += (*p - '0') * scale;
+    *ns = sec * 1000000000 + frac;
+    return *p == ']';
+}
+
+bool er_kernlog_crng_done(const char *line, bool *has_boot, int64_t *boot_ns)
+{
+    if (strstr(line, "crng init done") == NULL)
+        return false;
+    while (*line == ' ' || *line == '\t')
+        line++;
+    int64_t usec;
+    if (bracket_time(line, boot_ns)) {
+        *has_boot = true;
+    } else if (kmsg_usec(line, &usec)) {
+        *has_boot = true;
+        *boot_ns = usec * 1000;
+    } else {
+        *has_boot = false;
+    }
+    return true;
+}
+
 static int hex(char c)
 {
     return c >= '0' && c <= '9'   ? c - '0'
@@ -115,7 +180,7 @@ bool er_kmsg_split(char *rec, size_t len, uint64_t *seq, char **msg)
     return true;
 }
 
-int er_kmsg_read(const char *path, void (*fn)(char *msg, void *ctx), void *ctx,
+int er_kmsg_read(const char *path, void (*fn)(char *msg, int64_t boot_ns, void *ctx), void *ctx,
                  struct er_kmsg_stats *st)
 {
     memset(st, 0, sizeof *st);
@@ -142,7 +207,10 @@ int er_kmsg_read(const char *path, void (*fn)(char *msg, void *ctx), void *ctx,
         if (n == 0)
             break;
         uint64_t seq;
+        int64_t usec = 0;
         char *msg;
+        buf[n] = '\0';
+        kmsg_usec(buf, &usec);
         if (!er_kmsg_split(buf, (size_t)n, &seq, &msg))
             continue;
         if (!st->has_first) {
@@ -150,7 +218,7 @@ int er_kmsg_read(const char *path, void (*fn)(char *msg, void *ctx), void *ctx,
             st->first_seq = seq;
         }
         st->records++;
-        fn(msg, ctx);
+        fn(msg, usec * 1000, ctx);
     }
     free(buf);
     close(fd);

@@ -21,6 +21,11 @@ enum er_line_kind {
  * where the record starts; for SUPPRESSED *suppressed gets N. */
 enum er_line_kind er_kernlog_classify(char *line, char **json, uint64_t *suppressed);
 
+/* Whether the line is the kernel's "random: crng init done", in a dmesg or kmsg dump or a journal
+ * (any prefix); *has_boot says whether the prefix gave the time after boot ("[    0.912345] ",
+ * "PRI,SEQ,USEC,FLAGS;"), then *boot_ns has it. */
+bool er_kernlog_crng_done(const char *line, bool *has_boot, int64_t *boot_ns);
+
 /* Decodes in place the \xHH escapes with which /dev/kmsg (and dmesg --raw) write bytes outside
  * printable ASCII and the backslash itself; a JSON escaped backslash (a backslash pair) is left
  * as it is, so a record that was never escaped comes out unchanged. Returns how many it decoded. */
@@ -39,9 +44,9 @@ struct er_kmsg_stats {
 };
 
 /* Reads every message now in the kernel log without waiting for more, calling fn with each
- * message (escaped as /dev/kmsg writes it). Returns 0, or an errno value (EPERM, EACCES: the
+ * message (escaped as /dev/kmsg writes it) and its time after boot. Returns 0, or an errno value (EPERM, EACCES: the
  * kernel lets only privileged users read it when kernel.dmesg_restrict is 1). */
-int er_kmsg_read(const char *path, void (*fn)(char *msg, void *ctx), void *ctx,
+int er_kmsg_read(const char *path, void (*fn)(char *msg, int64_t boot_ns, void *ctx), void *ctx,
                  struct er_kmsg_stats *st);
 
 #endif

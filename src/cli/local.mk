@@ -15,6 +15,7 @@ src_cli_libercli_la_SOURCES = \
 	src/cli/run.c src/cli/run.h \
 	src/cli/summary.c src/cli/summary.h \
 	src/cli/tail.c src/cli/tail.h \
+	src/cli/timeline.c src/cli/timeline.h \
 	src/cli/tree.c src/cli/tree.h
 # The installed library's place, the last one the command looks in.
 src_cli_libercli_la_CPPFLAGS = $(AM_CPPFLAGS) -DPKGLIBDIR=\"$(pkglibdir)\"
@@ -29,6 +30,8 @@ src_cli_earlyrandom_LDFLAGS = $(SANITIZE_CFLAGS)
 src_cli_earlyrandom_LDADD = $(ER_CLI_LIBS)
 
 dist_man_MANS += man/earlyrandom.1 man/libearlyrandom.7
+# The README's picture, made by scripts/timeline-picture.
+EXTRA_DIST += docs/demo-timeline.svg scripts/timeline-picture
 
 # Tests of the command: unit tests of its pure parts, and runs of the built command.
 if HAVE_CRITERION
@@ -43,6 +46,7 @@ ER_CLI_TESTS = \
 	tests/cli/test-logparse \
 	tests/cli/test-summary \
 	tests/cli/test-units \
+	tests/cli/test-timeline \
 	tests/cli/test-run
 check_PROGRAMS += $(ER_CLI_TESTS)
 TESTS += $(ER_CLI_TESTS)
@@ -70,6 +74,12 @@ tests_cli_test_units_CPPFLAGS = $(ER_CLI_TEST_CPP)
 tests_cli_test_units_CFLAGS = $(ER_CLI_TEST_CC)
 tests_cli_test_units_LDFLAGS = $(ER_CLI_TEST_LD)
 tests_cli_test_units_LDADD = $(ER_CLI_TEST_LIBS)
+
+tests_cli_test_timeline_SOURCES = tests/cli/test-timeline.c
+tests_cli_test_timeline_CPPFLAGS = $(ER_CLI_TEST_CPP)
+tests_cli_test_timeline_CFLAGS = $(ER_CLI_TEST_CC)
+tests_cli_test_timeline_LDFLAGS = $(ER_CLI_TEST_LD)
+tests_cli_test_timeline_LDADD = $(ER_CLI_TEST_LIBS)
 
 tests_cli_test_run_SOURCES = tests/cli/test-run.c $(ER_SPAWN)
 tests_cli_test_run_CPPFLAGS = $(ER_CLI_TEST_CPP) $(ER_SPAWN_CPP)

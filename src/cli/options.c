@@ -11,7 +11,7 @@
 
 const char er_cli_usage_run[] =
     "Usage: earlyrandom [OPTION]... [--] COMMAND [ARG]...\n"
-    "       earlyrandom report [--json] [--kmsg] [LOG]...\n"
+    "       earlyrandom report [--json] [--kmsg] [--svg FILE] [--html FILE] [LOG]...\n"
     "       earlyrandom ready [PATH]\n"
     "       earlyrandom audit enable|disable|status [--root DIR] [--log WHERE]\n"
     "Run COMMAND as if early at boot, before the kernel's random pool is initialized,\n"
@@ -35,7 +35,8 @@ const char er_cli_usage_run[] =
     "Subcommands:\n"
     "  report [--json] LOG...   the --summary table from saved logs ('-' is stdin),\n"
     "                           and which programs asked before the kernel's pool\n"
-    "                           was initialized; --kmsg reads the kernel log\n"
+    "                           was initialized; --kmsg reads the kernel log;\n"
+    "                           --svg/--html FILE draw them on a timeline\n"
     "  ready [PATH]             create the ready file (default $EARLYRANDOM_READY_FILE)\n"
     "  audit enable|disable|status\n"
     "                           log every program's requests from the next boot on\n"
@@ -49,8 +50,8 @@ const char er_cli_usage_run[] =
     "See earlyrandom(1) and libearlyrandom(7).\n";
 
 const char er_cli_usage_report[] =
-    "Usage: earlyrandom report [--json] LOG...\n"
-    "       earlyrandom report [--json] --kmsg [LOG]...\n"
+    "Usage: earlyrandom report [--json] [--svg FILE] [--html FILE] LOG...\n"
+    "       earlyrandom report [--json] [--svg FILE] [--html FILE] --kmsg [LOG]...\n"
     "Print a table per program (requests by API, bytes, waits, weak bytes, EAGAIN)\n"
     "from logs written with --log, EARLYRANDOM_LOG or /etc/earlyrandom.conf, then the\n"
     "boot audit: which programs asked for entropy while the kernel's own pool was\n"
@@ -59,12 +60,19 @@ const char er_cli_usage_report[] =
     "journalctl -k, journalctl -t earlyrandom): lines with 'earlyrandom: {' count,\n"
     "the others are skipped. '-' reads stdin.\n"
     "\n"
-    "      --json     one JSON object instead of the tables\n"
-    "      --kmsg     also read the kernel log (/dev/kmsg), for log = kmsg\n"
-    "  -h, --help     show this help and exit\n"
+    "      --json        one JSON object instead of the tables\n"
+    "      --kmsg        also read the kernel log (/dev/kmsg), for log = kmsg\n"
+    "      --svg=FILE    also draw the records on a timeline, as an SVG picture:\n"
+    "                    a row per process, a mark per request coloured by what\n"
+    "                    it got, waits as bars, the simulated init and the\n"
+    "                    kernel's 'crng init done'; details in each mark's tooltip\n"
+    "      --html=FILE   the same picture with the tables and the blind spots, in\n"
+    "                    one HTML page that needs nothing from the network\n"
+    "                    ('-' as FILE writes to stdout instead of the tables)\n"
+    "  -h, --help        show this help and exit\n"
     "\n"
     "Malformed or truncated lines are counted and skipped. Exit status: 0, or 125\n"
-    "if a LOG cannot be read or an option is wrong.\n";
+    "if a LOG cannot be read, a picture cannot be written or an option is wrong.\n";
 
 const char er_cli_usage_ready[] =
     "Usage: earlyrandom ready [PATH]\n"
@@ -94,6 +102,8 @@ const char er_cli_usage_audit[] =
     "\n"
     "Exit status: 0, or 125 if an option is wrong or a file cannot be read or\n"
     "written; a failed enable puts back what it changed. Run it as root.\n";
+
+#define ER_ACCEPT_PICTURE "a file name, or - for stdout"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -137,7 +147,7 @@ static int bad_value(char *err, size_t errlen, const char *option, const char *v
 
 
 enum {
-    OPT_LOG_ALL = 256, OPT_FAIL_ON_HANG, OPT_SUMMARY, OPT_JSON, OPT_KMSG,
+    OPT_LOG_ALL = 256, OPT_FAIL_ON_HANG, OPT_SUMMARY, OPT_JSON, OPT_KMSG, OPT_SVG, OPT_HTML,
     OPT_ROOT, OPT_AUDIT_LOG, OPT_LIBRARY,
 };
 
@@ -256,6 +266,8 @@ static int parse_report(int argc, char **argv, struct er_cli_options *o, char *e
     static const struct option longopts[] = {
         { "json", no_argument, NULL, OPT_JSON },
         { "kmsg", no_argument, NULL, OPT_KMSG },
+        { "svg", required_argument, NULL, OPT_SVG },
+        { "html", required_argument, NULL, OPT_HTML },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -265,12 +277,32 @@ static int parse_report(int argc, char **argv, struct er_cli_options *o, char *e
         switch (c) {
         case OPT_JSON: o->json = true; break;
         case OPT_KMSG: o->kmsg = true; break;
+        case OPT_SVG:
+        case OPT_HTML:
+            if (optarg[0] == '\0')
+                return bad_value(err, errlen, c == OPT_SVG ? "--svg" : "--html", optarg,
+                                 ER_ACCEPT_PICTURE);
+            *(c == OPT_SVG ? &o->svg : &o->html) = optarg;
+            break;
         case 'h': o->mode = ER_MODE_HELP; o->help_topic = "report"; return 0;
+        case ':':
+            if (optopt == OPT_SVG || optopt == OPT_HTML)
+                return fail(err, errlen, "option %s needs a value (%s)",
+                            optopt == OPT_SVG ? "--svg" : "--html", ER_ACCEPT_PICTURE);
+            return getopt_error(argv, c, err, errlen);
         default: return getopt_error(argv, c, err, errlen);
         }
     }
     if (optind >= argc && !o->kmsg)
         return fail(err, errlen, "report: no log file given (use '-' for stdin)");
+    bool svg_out = o->svg != NULL && strcmp(o->svg, "-") == 0;
+    bool html_out = o->html != NULL && strcmp(o->html, "-") == 0;
+    if (svg_out && html_out)
+        return fail(err, errlen, "report: --svg - and --html - both write to stdout; give one a "
+                                 "file name");
+    if ((svg_out || html_out) && o->json)
+        return fail(err, errlen, "report: --%s - and --json both write to stdout; give a file "
+                                 "name", svg_out ? "svg" : "html");
     o->logs = argv + optind;
     return 0;
 }

@@ -42,6 +42,8 @@ struct er_cli_options {
     /* report */
     bool json;
     bool kmsg;         /* also read the kernel log (/dev/kmsg) */
+    const char *svg;   /* write the timeline picture here ("-": stdout, instead of the tables) */
+    const char *html;  /* write the picture and the tables as one HTML page here */
     char *const *logs; /* NULL-terminated; empty only with kmsg */
 
     /* ready: NULL to use $EARLYRANDOM_READY_FILE */

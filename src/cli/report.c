@@ -12,6 +12,7 @@
 #include "logparse.h"
 #include "summary.h"
 #include "tail.h"
+#include "timeline.h"
 
 #define KMSG_PATH "/dev/kmsg"
 
@@ -19,6 +20,8 @@ struct report_ctx {
     struct er_summary summary;
     struct er_boot boot;
     struct er_boot_sources src;
+    struct er_timeline timeline; /* filled only for --svg and --html */
+    bool picture;
     bool oom;
 
     /* the source being read */
@@ -87,8 +90,20 @@ static void add_json(struct report_ctx *rc, char *json, const char *where)
     bool ok = er_summary_add_parsed(&rc->summary, st, &parsed, where);
     if (st == ER_PARSE_OK)
         ok = er_boot_add(&rc->boot, &parsed.rec) && ok;
+    if (st == ER_PARSE_OK && rc->picture)
+        ok = er_timeline_add(&rc->timeline, &parsed.rec, parsed.has_time) && ok;
     rc->oom = rc->oom || !ok;
     track_malformed(rc, before);
+}
+
+/* The kernel's own moment of init, for the picture. from_kmsg: /dev/kmsg gave the time. */
+static void note_crng(struct report_ctx *rc, const char *msg, bool from_kmsg, int64_t kmsg_ns)
+{
+    bool has_boot;
+    int64_t boot_ns;
+    if (rc->picture && er_kernlog_crng_done(msg, &has_boot, &boot_ns))
+        er_timeline_note_crng(&rc->timeline, has_boot || from_kmsg,
+                              from_kmsg ? kmsg_ns : boot_ns);
 }
 
 static void report_line(char *line, bool too_long, void *ctx)
@@ -122,6 +137,7 @@ static void report_line(char *line, bool too_long, void *ctx)
         rc->src.suppressed_notes++;
         return;
     case ER_LINE_OTHER:
+        note_crng(rc, line, false, 0);
         if (rc->foreign++ == 0) {
             rc->first_foreign = rc->line;
             rc->looks_like_dump = rc->line == 1 && looks_like_log_line(line);
@@ -162,7 +178,7 @@ static void end_source(struct report_ctx *rc)
     }
 }
 
-static void kmsg_message(char *msg, void *ctx)
+static void kmsg_message(char *msg, int64_t boot_ns, void *ctx)
 {
     struct report_ctx *rc = ctx;
     char where[64];
@@ -179,6 +195,7 @@ static void kmsg_message(char *msg, void *ctx)
         rc->src.suppressed_notes++;
         break;
     default: /* the kernel's and other programs' messages */
+        note_crng(rc, msg, true, boot_ns);
         break;
     }
 }
@@ -242,6 +259,87 @@ static bool open_logs(char *const *logs, int *fds, size_t n)
     return true;
 }
 
+/* The tables as text, for the HTML page; NULL when memory ran out. */
+static char *tables_text(struct report_ctx *rc, bool boot)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (mem == NULL)
+        return NULL;
+    if (boot)
+        er_boot_print_table(&rc->boot, &rc->src, mem);
+    else
+        er_summary_print_table(&rc->summary, mem);
+    if (fclose(mem) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+static void html_section(FILE *out, const char *heading, const char *text)
+{
+    fprintf(out, "<h2>%s</h2>\n<pre>", heading);
+    er_xml_text(out, text ? text : "(out of memory)");
+    fputs("</pre>\n", out);
+}
+
+/* One page with everything inline: no script, no style sheet, font or image from elsewhere. */
+static void write_html(FILE *out, struct report_ctx *rc, const struct er_cli_options *o)
+{
+    fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<title>earlyrandom report</title>\n<style>\n"
+          "body { font-family: 'DejaVu Sans', Verdana, sans-serif; margin: 16px; color: #222; "
+          "background: #fff; }\n"
+          "pre { font-family: 'DejaVu Sans Mono', monospace; font-size: 12px; background: "
+          "#f4f6f8; padding: 8px; overflow-x: auto; }\n"
+          "svg { display: block; }\n</style>\n</head>\n<body>\n"
+          "<h1>earlyrandom report</h1>\n<p>From ",
+          out);
+    for (size_t i = 0; o->logs != NULL && o->logs[i] != NULL; i++) {
+        fputs(i ? ", <code>" : "<code>", out);
+        er_xml_text(out, strcmp(o->logs[i], "-") == 0 ? "stdin" : o->logs[i]);
+        fputs("</code>", out);
+    }
+    if (o->kmsg)
+        fprintf(out, "%s<code>" KMSG_PATH "</code>", o->logs && o->logs[0] ? " and " : "");
+    fputs(".</p>\n", out);
+    er_timeline_write_svg_element(&rc->timeline, out);
+    char *summary = tables_text(rc, false), *boot = tables_text(rc, true);
+    html_section(out, "Requests per program", summary);
+    html_section(out, "Boot audit and blind spots", boot);
+    free(summary);
+    free(boot);
+    fputs("</body>\n</html>\n", out);
+}
+
+/* Writes the picture (or the page) to path, "-" for stdout. Returns 0 or ER_EXIT_USAGE. */
+static int write_picture(const char *path, bool html, struct report_ctx *rc,
+                         const struct er_cli_options *o)
+{
+    bool to_stdout = strcmp(path, "-") == 0;
+    FILE *out = to_stdout ? stdout : fopen(path, "we");
+    if (out == NULL) {
+        fprintf(stderr, "earlyrandom: report: cannot write '%s': %s\n", path, strerror(errno));
+        return ER_EXIT_USAGE;
+    }
+    if (html)
+        write_html(out, rc, o);
+    else
+        er_timeline_write_svg(&rc->timeline, out);
+    if (to_stdout)
+        return 0; /* checked with the rest of stdout */
+    bool failed = ferror(out) != 0;
+    if (fclose(out) != 0 || failed) {
+        fprintf(stderr, "earlyrandom: report: cannot write '%s': %s\n", path, strerror(errno));
+        return ER_EXIT_USAGE;
+    }
+    return 0;
+}
+
+static bool is_stdout(const char *path) { return path != NULL && strcmp(path, "-") == 0; }
+
 int er_cli_report(const struct er_cli_options *o)
 {
     size_t n = 0;
@@ -256,6 +354,8 @@ int er_cli_report(const struct er_cli_options *o)
     memset(&rc, 0, sizeof rc);
     er_summary_init(&rc.summary);
     er_boot_init(&rc.boot);
+    er_timeline_init(&rc.timeline);
+    rc.picture = o->svg != NULL || o->html != NULL;
     int status = 0;
     for (size_t i = 0; i < n; i++) {
         begin_source(&rc, strcmp(o->logs[i], "-") == 0 ? "stdin" : o->logs[i]);
@@ -270,21 +370,27 @@ int er_cli_report(const struct er_cli_options *o)
     free(fds);
     if (status == 0 && o->kmsg && !read_kmsg(&rc))
         status = ER_EXIT_USAGE;
+    bool tables = !is_stdout(o->svg) && !is_stdout(o->html);
     if (rc.oom) {
         fputs("earlyrandom: report: out of memory\n", stderr);
         status = ER_EXIT_USAGE;
-    } else if (status == 0 && o->json) {
+    } else if (status == 0 && tables && o->json) {
         fputc('{', stdout);
         er_summary_print_json_members(&rc.summary, stdout);
         fputc(',', stdout);
         er_boot_print_json_members(&rc.boot, &rc.src, stdout);
         fputs("}\n", stdout);
-    } else if (status == 0) {
+    } else if (status == 0 && tables) {
         er_summary_print_table(&rc.summary, stdout);
         er_boot_print_table(&rc.boot, &rc.src, stdout);
     }
+    if (status == 0 && o->svg != NULL)
+        status = write_picture(o->svg, false, &rc, o);
+    if (status == 0 && o->html != NULL)
+        status = write_picture(o->html, true, &rc, o);
     er_summary_free(&rc.summary);
     er_boot_free(&rc.boot);
+    er_timeline_free(&rc.timeline);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "earlyrandom: report: write error: %s\n", strerror(errno));
         status = ER_EXIT_USAGE;

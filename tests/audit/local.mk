@@ -29,6 +29,16 @@ tests_audit_test_chroot_LDFLAGS = $(ER_CLI_TEST_LD)
 tests_audit_test_chroot_LDADD = $(ER_CLI_TEST_LIBS)
 endif
 
+# The timeline picture of 'report --svg/--html': its structure parsed back (python3), and its
+# rendering in a real browser (chromium, headless); shell scripts run like the scenarios, with
+# EARLYRANDOM set by TEST_LOG_COMPILER (tests/reproduce/local.mk).
+TESTS += tests/audit/picture.test tests/audit/picture-browser.test
+EXTRA_DIST += \
+	tests/audit/picture.test \
+	tests/audit/picture-browser.test \
+	tests/audit/check-picture.py \
+	tests/audit/data/picture.jsonl
+
 # The root file system is built (debootstrap, the first time only) before any test starts, so
 # that its minutes of dpkg do not run beside the tests that measure time. Best effort: without
 # it, test-chroot builds it itself or fails saying why.

@@ -125,6 +125,29 @@ Test(options, help_and_version)
     cr_assert(strstr(er_cli_usage_run, "default") != NULL);
 }
 
+Test(options, report_pictures)
+{
+    struct er_cli_options o;
+    char err[512];
+    cr_assert_eq(parse(&o, err, "earlyrandom", "report", "--svg", "t.svg", "--html=t.html", "a",
+                       NULL), 0);
+    cr_assert_str_eq(o.svg, "t.svg");
+    cr_assert_str_eq(o.html, "t.html");
+    cr_assert_str_eq(o.logs[0], "a");
+    cr_assert_eq(parse(&o, err, "earlyrandom", "report", "--svg", "-", "--json", "a", NULL),
+                 ER_EXIT_USAGE);
+    cr_assert_str_eq(err, "report: --svg - and --json both write to stdout; give a file name");
+    cr_assert_eq(parse(&o, err, "earlyrandom", "report", "--svg=-", "--html=-", "a", NULL),
+                 ER_EXIT_USAGE);
+    cr_assert_str_eq(err, "report: --svg - and --html - both write to stdout; give one a file name");
+    cr_assert_eq(parse(&o, err, "earlyrandom", "report", "--html=", "a", NULL), ER_EXIT_USAGE);
+    cr_assert_str_eq(err, "--html '' is not valid; accepted: a file name, or - for stdout");
+    cr_assert_eq(parse(&o, err, "earlyrandom", "report", "--svg", NULL), ER_EXIT_USAGE);
+    cr_assert_str_eq(err, "option --svg needs a value (a file name, or - for stdout)");
+    cr_assert(strstr(er_cli_usage_report, "--svg=FILE") != NULL);
+    cr_assert(strstr(er_cli_usage_report, "--html=FILE") != NULL);
+}
+
 Test(options, subcommands)
 {
     struct er_cli_options o;

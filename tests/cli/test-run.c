@@ -130,7 +130,7 @@ Test(run, help_and_version)
     spawn_free(&r);
     RUN(&r, "report", "--help");
     cr_assert_eq(r.status, 0);
-    cr_assert(strstr(r.out, "report [--json] LOG...") != NULL);
+    cr_assert(strstr(r.out, "report [--json] [--svg FILE] [--html FILE] LOG...") != NULL);
     spawn_free(&r);
 }
 
