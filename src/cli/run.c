@@ -34,7 +34,7 @@
 #define LIBRARY_NAME "libearlyrandom.so"
 #define POLL_MS 50           /* how often the log is read: a hang is noticed within this */
 #define BUSY_POLL_MS 1       /* while records flow, so that the ring seldom fills */
-#define RING_SLOTS 16384     /* 16 MiB of shared memory, touched only as records come */
+#define RING_SLOTS 4096      /* 4 MiB of shared memory: a burst of a few ms between drains */
 #define RING_SETTLE_MS 200   /* how long a record being copied into the ring is waited for */
 #define KILL_GRACE_MS 2000   /* between SIGTERM and SIGKILL, as a short timeout(1) -k */
 #define RENDER_MAX 16384     /* a readable line with a full backtrace */
