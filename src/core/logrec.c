@@ -181,6 +181,7 @@ static size_t format_json_once(const struct er_record *r, char *buf, size_t cap,
     w_i64(&w, r->tid);
     json_str_field(&w, "exe", r->exe, max_str, &first);
     json_str_field(&w, "api", r->api, max_str, &first);
+    json_str_field(&w, "engine", r->engine, max_str, &first);
     json_str_field(&w, "device", r->device, max_str, &first);
     if (r->has_bytes) {
         w_key(&w, "bytes", &first);

@@ -1,0 +1,144 @@
+/* A program whose entropy requests only a system call filter can see when built static, and one
+ * with a getrandom straight from inline assembly in any build. Prints one line per request:
+ * "getrandom N" with the bytes in hex, or "getrandom -1 ERRNO".
+ * Usage: sc-probe [libc|raw] [FLAGS] [LEN] [COUNT]   (FLAGS: 0, nonblock, insecure, random)
+ *        sc-probe signal [restart|norestart]   a blocking request, SIGUSR1 sent by a thread
+ *        sc-probe fork                          a request in a forked child, then one after exec
+ *        sc-probe threads N                     N threads each make a blocking request
+ *        sc-probe readonly                      weak bytes into a read-only buffer: EFAULT */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static long raw_getrandom(void *buf, unsigned long len, unsigned int flags)
+{
+    long ret;
+    __asm__ volatile("syscall"
+                     : "=a"(ret)
+                     : "a"((long)SYS_getrandom), "D"(buf), "S"(len), "d"((long)flags)
+                     : "rcx", "r11", "memory");
+    return ret;
+}
+
+static unsigned parse_flags(const char *s)
+{
+    if (strcmp(s, "nonblock") == 0)
+        return GRND_NONBLOCK;
+    if (strcmp(s, "insecure") == 0)
+        return 0x4;
+    if (strcmp(s, "random") == 0)
+        return GRND_RANDOM;
+    return (unsigned)strtoul(s, NULL, 0);
+}
+
+static void report(const char *tag, long r, int err, const unsigned char *buf)
+{
+    char line[600];
+    int n = r < 0 ? snprintf(line, sizeof line, "%s -1 %s\n", tag, strerrorname_np(err))
+                  : snprintf(line, sizeof line, "%s %ld ", tag, r);
+    for (long i = 0; r > 0 && i < r && i < 64; i++)
+        n += snprintf(line + n, sizeof line - n, "%02x", buf[i]);
+    if (r >= 0)
+        line[n++] = '\n';
+    if (write(STDOUT_FILENO, line, (size_t)n) < 0)
+        _exit(3);
+}
+
+static long request(int raw, void *buf, size_t len, unsigned flags, int *err)
+{
+    if (raw) {
+        long r = raw_getrandom(buf, len, flags);
+        *err = r < 0 ? (int)-r : 0;
+        return r < 0 ? -1 : r;
+    }
+    long r = getrandom(buf, len, flags);
+    *err = r < 0 ? errno : 0;
+    return r;
+}
+
+static volatile sig_atomic_t handled;
+static void on_usr1(int sig) { (void)sig; handled++; }
+
+static void *send_signal(void *arg)
+{
+    /* The main thread is (very likely) held by now; either way the outcome is printed. */
+    usleep(300000);
+    kill(getpid(), SIGUSR1);
+    (void)arg;
+    return NULL;
+}
+
+static void *blocking_request(void *arg)
+{
+    unsigned char buf[8];
+    int err;
+    long r = request(0, buf, sizeof buf, 0, &err);
+    report((const char *)arg, r, err, buf);
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    unsigned char buf[64];
+    int err;
+    const char *mode = argc > 1 ? argv[1] : "libc";
+    if (strcmp(mode, "signal") == 0) {
+        struct sigaction sa = { 0 };
+        sa.sa_handler = on_usr1;
+        sa.sa_flags = argc > 2 && strcmp(argv[2], "restart") == 0 ? SA_RESTART : 0;
+        sigaction(SIGUSR1, &sa, NULL);
+        pthread_t t;
+        pthread_create(&t, NULL, send_signal, NULL);
+        long r = request(1, buf, 16, 0, &err);
+        report("getrandom", r, err, buf);
+        printf("handled %d\n", (int)handled);
+        return 0;
+    }
+    if (strcmp(mode, "threads") == 0) {
+        int n = argc > 2 ? atoi(argv[2]) : 64;
+        pthread_t *t = calloc((size_t)n, sizeof *t);
+        for (int i = 0; i < n; i++)
+            pthread_create(&t[i], NULL, blocking_request, "thread");
+        for (int i = 0; i < n; i++)
+            pthread_join(t[i], NULL);
+        return 0;
+    }
+    if (strcmp(mode, "fork") == 0) {
+        pid_t pid = fork();
+        if (pid == 0) {
+            long r = request(1, buf, 8, 0, &err);
+            report("child", r, err, buf);
+            execl("/proc/self/exe", argv[0], "raw", "0", "8", NULL);
+            _exit(127);
+        }
+        int st;
+        waitpid(pid, &st, 0);
+        return WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+    }
+    if (strcmp(mode, "readonly") == 0) {
+        void *ro = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        long r = request(1, ro, 16, 0, &err);
+        report("getrandom", r, err, ro);
+        return 0;
+    }
+    int raw = strcmp(mode, "raw") == 0;
+    unsigned flags = argc > 2 ? parse_flags(argv[2]) : 0;
+    size_t len = argc > 3 ? (size_t)atoi(argv[3]) : 16;
+    int count = argc > 4 ? atoi(argv[4]) : 1;
+    if (len > sizeof buf)
+        len = sizeof buf;
+    for (int i = 0; i < count; i++) {
+        long r = request(raw, buf, len, flags, &err);
+        report("getrandom", r, err, buf);
+    }
+    return 0;
+}
