@@ -492,6 +492,8 @@ static void supervise(struct run *r, int sfd)
         er_tree_reap(on_reaped, r);
         er_tail_poll(&r->tail, on_line, r);
     }
+    if (r->sec != NULL)
+        er_seccomp_finish(r->sec);
     /* Records written just before the command ended may still give the verdict on an orphan. */
     er_tail_poll(&r->tail, on_line, r);
     if (r->verdict)

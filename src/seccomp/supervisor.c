@@ -44,6 +44,8 @@ struct held {
     const char *kernel_pool;
     bool hang_logged;
     int64_t gone_ns;       /* when its notification stopped being valid; 0 while it is */
+    pid_t tgid;            /* with names, taken while the caller surely lives; 0 until then */
+    char *names;           /* "exe\0object\0symbol\0", malloc'd for a held call */
 };
 
 /* The position of a process in the deterministic weak stream, as the preload keeps one. */
@@ -83,6 +85,8 @@ static bool pool_initialized(struct er_seccomp *s)
             (s->set.has_ready_file && access(s->set.ready_file, F_OK) == 0);
     return s->initialized;
 }
+
+static void forget(struct held *h);
 
 struct er_seccomp *er_seccomp_new(int listener, const struct er_settings *settings,
                                   const char *log_path)
@@ -130,6 +134,8 @@ void er_seccomp_free(struct er_seccomp *s)
         close(s->listener);
     if (s->log_fd >= 0)
         close(s->log_fd);
+    for (size_t i = 0; i < s->nheld; i++)
+        forget(&s->held[i]);
     free(s->held);
     free(s->weak);
     free(s->req);
@@ -197,19 +203,54 @@ static void write_record(struct er_seccomp *s, const char *json, size_t len)
 }
 
 /* One record of a request (event "request") or of a call held too long (event "hang"). */
+/* Who made the call: its process, program, mapping and function. */
+static void name_call(const struct held *h, pid_t *tgid, char *exe, char *object, char *symbol)
+{
+    if (h->names != NULL) {
+        *tgid = h->tgid;
+        const char *next = h->names;
+        strcpy(exe, next);
+        next += strlen(next) + 1;
+        strcpy(object, next);
+        next += strlen(next) + 1;
+        strcpy(symbol, next);
+        return;
+    }
+    char path[64];
+    *tgid = tgid_of(h->tid);
+    snprintf(path, sizeof path, "/proc/%d/exe", (int)*tgid);
+    ssize_t n = readlink(path, exe, NAME_MAX_LEN - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    er_seccomp_name_caller(h->tid, h->ip, object, NAME_MAX_LEN, symbol, NAME_MAX_LEN);
+}
+
+/* A held call keeps its names: when it is logged the caller may be gone. */
+static void keep_names(struct held *h)
+{
+    char exe[NAME_MAX_LEN], object[NAME_MAX_LEN], symbol[NAME_MAX_LEN];
+    name_call(h, &h->tgid, exe, object, symbol);
+    size_t a = strlen(exe) + 1, b = strlen(object) + 1, c = strlen(symbol) + 1;
+    h->names = malloc(a + b + c);
+    if (h->names == NULL)
+        return;
+    memcpy(h->names, exe, a);
+    memcpy(h->names + a, object, b);
+    memcpy(h->names + a + b, symbol, c);
+}
+
+/* One record of a request (event "request") or of a call held too long (event "hang"). */
 static void log_event(struct er_seccomp *s, const char *event, const struct held *h,
                       enum er_action action, int err, bool has_result, int64_t result)
 {
     if (s->set.log == ER_LOG_NONE)
         return;
-    char exe[NAME_MAX_LEN], object[NAME_MAX_LEN], symbol[512], flags[64], path[64];
-    pid_t tgid = tgid_of(h->tid);
-    snprintf(path, sizeof path, "/proc/%d/exe", (int)tgid);
-    ssize_t n = readlink(path, exe, sizeof exe - 1);
-    exe[n > 0 ? n : 0] = '\0';
-    er_seccomp_name_caller(h->tid, h->ip, object, sizeof object, symbol, sizeof symbol);
+    char exe[NAME_MAX_LEN], object[NAME_MAX_LEN], symbol[NAME_MAX_LEN], flags[64];
+    pid_t tgid;
+    name_call(h, &tgid, exe, object, symbol);
     er_format_grnd_flags((unsigned)h->flags, flags, sizeof flags);
     int64_t now = clock_ns(CLOCK_BOOTTIME);
+    bool waited = action == ER_ACTION_BLOCK || action == ER_ACTION_INTERRUPTED ||
+                  strcmp(event, "hang") == 0;
     struct er_record r = { 0 };
     r.event = event;
     r.time_ns = clock_ns(CLOCK_REALTIME);
@@ -224,16 +265,12 @@ static void log_event(struct er_seccomp *s, const char *event, const struct held
     r.bytes = h->len;
     r.flags = flags;
     r.policy = er_policy_name(s->set.policy);
-    r.pool = s->initialized && action != ER_ACTION_BLOCK && action != ER_ACTION_INTERRUPTED &&
-                     strcmp(event, "hang") != 0
-                 ? "initialized"
-                 : "uninitialized";
+    /* A call that waited came before init, whenever it is logged. */
+    r.pool = s->initialized && !waited ? "initialized" : "uninitialized";
     r.kernel_pool = h->kernel_pool;
     r.action = er_action_name(action);
     r.has_waited = true;
-    r.waited_ns = action == ER_ACTION_BLOCK || action == ER_ACTION_INTERRUPTED || strcmp(event, "hang") == 0
-                      ? (h->gone_ns ? h->gone_ns : now) - h->start_ns
-                      : 0;
+    r.waited_ns = waited ? (h->gone_ns ? h->gone_ns : now) - h->start_ns : 0;
     r.errno_name = err ? er_errno_name(err) : NULL;
     r.has_result = has_result;
     r.result = result;
@@ -317,6 +354,12 @@ static void remove_held(struct er_seccomp *s, size_t i)
     s->held[i] = s->held[--s->nheld];
 }
 
+static void forget(struct held *h)
+{
+    free(h->names);
+    h->names = NULL;
+}
+
 static bool add_held(struct er_seccomp *s, const struct held *h)
 {
     if (s->nheld == s->held_cap) {
@@ -350,6 +393,7 @@ static void handle(struct er_seccomp *s, const struct seccomp_notif *req)
     h.start_ns = clock_ns(CLOCK_BOOTTIME);
     /* A thread is in one system call at a time: a held one of this thread was interrupted, and
      * the same arguments again are the kernel's restart of it (one request, as the preload logs). */
+    bool restarted = false;
     for (size_t i = 0; i < s->nheld; i++) {
         if (s->held[i].tid != h.tid)
             continue;
@@ -359,12 +403,23 @@ static void handle(struct er_seccomp *s, const struct seccomp_notif *req)
             h.start_ns = old.start_ns;
             h.hang_logged = old.hang_logged;
             h.kernel_pool = old.kernel_pool;
+            h.tgid = old.tgid;
+            h.names = old.names; /* now h's */
+            restarted = true;
         } else {
             log_interrupted(s, &old);
+            forget(&old);
         }
         break;
     }
     bool initialized = pool_initialized(s);
+    if (restarted && initialized) {
+        /* Held before init and restarted after it: one request that waited. */
+        if (answer(s, h.id, 0, 0, true))
+            log_event(s, "request", &h, ER_ACTION_BLOCK, 0, false, 0);
+        forget(&h);
+        return;
+    }
     bool logged = !initialized || s->set.log_all;
     if (h.kernel_pool == NULL && logged)
         h.kernel_pool = kernel_pool_state();
@@ -373,8 +428,11 @@ static void handle(struct er_seccomp *s, const struct seccomp_notif *req)
     enum er_action action = er_decide(kind, initialized, s->set.policy);
     switch (action) {
     case ER_ACTION_BLOCK:
+        if (h.names == NULL)
+            keep_names(&h);
         if (add_held(s, &h))
             return;
+        forget(&h);
         action = ER_ACTION_PASS; /* out of memory: let the kernel answer */
         answer(s, h.id, 0, 0, true);
         break;
@@ -435,8 +493,27 @@ static void release_all(struct er_seccomp *s)
         } else {
             log_interrupted(s, h);
         }
+        forget(h);
     }
     s->nheld = 0;
+}
+
+void er_seccomp_finish(struct er_seccomp *s)
+{
+    int64_t now = clock_ns(CLOCK_BOOTTIME);
+    for (size_t i = 0; i < s->nheld;) {
+        struct held *h = &s->held[i];
+        if (h->gone_ns == 0 && !still_waiting(s, h->id))
+            h->gone_ns = now;
+        if (h->gone_ns != 0) {
+            struct held old = *h;
+            remove_held(s, i);
+            log_interrupted(s, &old);
+            forget(&old);
+            continue;
+        }
+        i++;
+    }
 }
 
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
@@ -464,6 +541,7 @@ int er_seccomp_tick(struct er_seccomp *s, int max_ms)
                 struct held old = *h;
                 remove_held(s, i);
                 log_interrupted(s, &old);
+                forget(&old);
                 continue;
             }
             wake = min64(wake, h->gone_ns + GONE_GRACE_NS);

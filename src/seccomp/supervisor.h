@@ -29,6 +29,9 @@ bool er_seccomp_receive(struct er_seccomp *s);
  * called again (at most max_ms). */
 int er_seccomp_tick(struct er_seccomp *s, int max_ms);
 
+/* At the end of a run: held calls that went away (the caller got EINTR and ended) are logged. */
+void er_seccomp_finish(struct er_seccomp *s);
+
 /* How many calls are held now (for tests and the end of a run). */
 unsigned er_seccomp_held(const struct er_seccomp *s);
 

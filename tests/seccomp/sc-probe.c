@@ -2,18 +2,28 @@
  * with a getrandom straight from inline assembly in any build. Prints one line per request:
  * "getrandom N" with the bytes in hex, or "getrandom -1 ERRNO".
  * Usage: sc-probe [libc|raw] [FLAGS] [LEN] [COUNT]   (FLAGS: 0, nonblock, insecure, random)
- *        sc-probe signal [restart|norestart]   a blocking request, SIGUSR1 sent by a thread
+ *        sc-probe signal restart|norestart [READY]  a blocking request, SIGUSR1 sent by a
+ *                                               thread once it is held; READY created after
+ *                                               the restarted call is held again
  *        sc-probe fork                          a request in a forked child, then one after exec
  *        sc-probe threads N                     N threads each make a blocking request
- *        sc-probe readonly                      weak bytes into a read-only buffer: EFAULT */
-#define _GNU_SOURCE
+ *        sc-probe readonly                      weak bytes into a read-only buffer: EFAULT
+ *        sc-probe malloc                        no request but the C library's own (malloc's)
+ *        sc-probe env                           prints LD_PRELOAD, or "LD_PRELOAD unset"
+ *        sc-probe noseccomp PROG [ARG]...       runs PROG where seccomp(2) fails with ENOSYS,
+ *                                               as under a container profile that forbids it */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -68,12 +78,41 @@ static long request(int raw, void *buf, size_t len, unsigned flags, int *err)
 static volatile sig_atomic_t handled;
 static void on_usr1(int sig) { (void)sig; handled++; }
 
+static pid_t main_tid;
+static const char *ready_file;
+
+/* Whether the main thread sits in getrandom now, as the kernel shows it. */
+static int main_in_getrandom(void)
+{
+    char path[64], text[64] = "";
+    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)main_tid);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return 0;
+    int ok = fgets(text, sizeof text, f) != NULL;
+    fclose(f);
+    char want[16];
+    snprintf(want, sizeof want, "%d ", SYS_getrandom);
+    return ok && strncmp(text, want, strlen(want)) == 0;
+}
+
+/* Signals the main thread once it is held, and after a restart (held again) marks the pool
+ * ready, so that nothing depends on timing. */
 static void *send_signal(void *arg)
 {
-    /* The main thread is (very likely) held by now; either way the outcome is printed. */
-    usleep(300000);
-    kill(getpid(), SIGUSR1);
     (void)arg;
+    while (!main_in_getrandom())
+        usleep(2000);
+    syscall(SYS_tgkill, getpid(), main_tid, SIGUSR1);
+    while (!handled)
+        usleep(2000);
+    if (ready_file != NULL) {
+        while (!main_in_getrandom())
+            usleep(2000);
+        FILE *f = fopen(ready_file, "w");
+        if (f != NULL)
+            fclose(f);
+    }
     return NULL;
 }
 
@@ -86,16 +125,50 @@ static void *blocking_request(void *arg)
     return NULL;
 }
 
+static int deny_seccomp_and_exec(char **argv)
+{
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_seccomp, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = { sizeof code / sizeof code[0], code };
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
+        perror("sc-probe: seccomp");
+        return 2;
+    }
+    execvp(argv[0], argv);
+    perror("sc-probe: exec");
+    return 127;
+}
+
 int main(int argc, char **argv)
 {
     unsigned char buf[64];
     int err;
     const char *mode = argc > 1 ? argv[1] : "libc";
+    if (strcmp(mode, "noseccomp") == 0 && argc > 2)
+        return deny_seccomp_and_exec(argv + 2);
+    if (strcmp(mode, "malloc") == 0) {
+        char *volatile p = malloc(100);
+        printf("malloc %s\n", p != NULL ? "ok" : "failed");
+        free(p);
+        return 0;
+    }
+    if (strcmp(mode, "env") == 0) {
+        const char *v = getenv("LD_PRELOAD");
+        printf("LD_PRELOAD %s\n", v != NULL ? v : "unset");
+        return 0;
+    }
     if (strcmp(mode, "signal") == 0) {
         struct sigaction sa = { 0 };
         sa.sa_handler = on_usr1;
         sa.sa_flags = argc > 2 && strcmp(argv[2], "restart") == 0 ? SA_RESTART : 0;
         sigaction(SIGUSR1, &sa, NULL);
+        main_tid = (pid_t)syscall(SYS_gettid);
+        ready_file = argc > 3 ? argv[3] : NULL;
         pthread_t t;
         pthread_create(&t, NULL, send_signal, NULL);
         long r = request(1, buf, 16, 0, &err);
