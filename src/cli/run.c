@@ -360,6 +360,8 @@ static void drain_signals(struct run *r, int sfd)
 static bool child_install_filter(const struct run *r, int sock)
 {
     bool auto_engine = r->plan.engine == ER_ENGINE_AUTO;
+    /* An outer earlyrandom's filter stays above ours, or above a tree without one. */
+    bool outer_filter = getenv(ER_ENV_FILTERED) != NULL;
     /* Set first: setenv may allocate, and nothing may be trapped before the handover. */
     if (auto_engine)
         setenv(ER_ENV_FILTERED, "1", 1);
@@ -368,7 +370,7 @@ static bool child_install_filter(const struct run *r, int sock)
     if (fd == -EACCES && !nnp)
         fd = er_seccomp_install(nnp = true);
     if (fd < 0) {
-        if (auto_engine)
+        if (auto_engine && !outer_filter)
             unsetenv(ER_ENV_FILTERED);
         er_seccomp_send_listener(sock, -1, -fd);
         close(sock);
