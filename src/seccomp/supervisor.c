@@ -30,7 +30,6 @@
 #endif
 
 #define READY_FILE_POLL_MS 40  /* as the preload's waiting threads look at the ready file */
-#define GONE_GRACE_NS (INT64_C(50) * 1000000) /* for a restarted call to come back */
 #define WEAK_CHUNK 65536
 #define WEAK_MAX ((uint64_t)33554431) /* like the kernel's one-call cap, bounds our work */
 #define NAME_MAX_LEN 4096
@@ -536,16 +535,9 @@ int er_seccomp_tick(struct er_seccomp *s, int max_ms)
         struct held *h = &s->held[i];
         if (h->gone_ns == 0 && !still_waiting(s, h->id))
             h->gone_ns = now;
-        if (h->gone_ns != 0) {
-            if (now - h->gone_ns >= GONE_GRACE_NS) {
-                struct held old = *h;
-                remove_held(s, i);
-                log_interrupted(s, &old);
-                forget(&old);
-                continue;
-            }
-            wake = min64(wake, h->gone_ns + GONE_GRACE_NS);
-        } else if (s->set.hang_timeout_ns != ER_DURATION_NEVER && !h->hang_logged) {
+        /* A call that went away is logged when its thread asks again (a restart is the same
+         * request), at init or at the end: the restart may come after any handler. */
+        if (h->gone_ns == 0 && s->set.hang_timeout_ns != ER_DURATION_NEVER && !h->hang_logged) {
             int64_t due = h->start_ns + s->set.hang_timeout_ns;
             if (now >= due) {
                 h->hang_logged = true;

@@ -4,7 +4,8 @@
  * Usage: sc-probe [libc|raw] [FLAGS] [LEN] [COUNT]   (FLAGS: 0, nonblock, insecure, random)
  *        sc-probe signal restart|norestart [READY]  a blocking request, SIGUSR1 sent by a
  *                                               thread once it is held; READY created after
- *                                               the restarted call is held again
+ *                                               the restarted call is held again; with
+ *                                               SC_HANG_LOG, only once that log has a hang
  *        sc-probe fork                          a request in a forked child, then one after exec
  *        sc-probe threads N                     N threads each make a blocking request
  *        sc-probe readonly                      weak bytes into a read-only buffer: EFAULT
@@ -98,10 +99,27 @@ static int main_in_getrandom(void)
 
 /* Signals the main thread once it is held, and after a restart (held again) marks the pool
  * ready, so that nothing depends on timing. */
+/* Whether the command has taken the held call: it logged a hang for it (SC_HANG_LOG). */
+static int hang_logged(void)
+{
+    const char *log = getenv("SC_HANG_LOG");
+    if (log == NULL)
+        return 1;
+    FILE *f = fopen(log, "r");
+    if (f == NULL)
+        return 0;
+    char line[8192];
+    int found = 0;
+    while (!found && fgets(line, sizeof line, f) != NULL)
+        found = strstr(line, "\"event\":\"hang\"") != NULL;
+    fclose(f);
+    return found;
+}
+
 static void *send_signal(void *arg)
 {
     (void)arg;
-    while (!main_in_getrandom())
+    while (!main_in_getrandom() || !hang_logged())
         usleep(2000);
     syscall(SYS_tgkill, getpid(), main_tid, SIGUSR1);
     while (!handled)
