@@ -11,6 +11,7 @@
  *        sc-probe readonly                      weak bytes into a read-only buffer: EFAULT
  *        sc-probe malloc                        no request but the C library's own (malloc's)
  *        sc-probe env                           prints LD_PRELOAD, or "LD_PRELOAD unset"
+ *        sc-probe time raw|libc|getppid N      ns per call over N calls (for make bench)
  *        sc-probe noseccomp PROG [ARG]...       runs PROG where seccomp(2) fails with ENOSYS,
  *                                               as under a container profile that forbids it */
 #include <errno.h>
@@ -28,6 +29,7 @@
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static long raw_getrandom(void *buf, unsigned long len, unsigned int flags)
@@ -169,6 +171,21 @@ int main(int argc, char **argv)
     const char *mode = argc > 1 ? argv[1] : "libc";
     if (strcmp(mode, "noseccomp") == 0 && argc > 2)
         return deny_seccomp_and_exec(argv + 2);
+    if (strcmp(mode, "time") == 0 && argc > 3) {
+        long n = atol(argv[3]);
+        struct timespec a, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        for (long i = 0; i < n; i++) {
+            if (strcmp(argv[2], "getppid") == 0)
+                syscall(SYS_getppid);
+            else
+                request(strcmp(argv[2], "raw") == 0, buf, 16, GRND_NONBLOCK, &err);
+        }
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        double ns = ((double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec)) / (double)n;
+        printf("%.1f\n", ns);
+        return 0;
+    }
     if (strcmp(mode, "malloc") == 0) {
         char *volatile p = malloc(100);
         printf("malloc %s\n", p != NULL ? "ok" : "failed");
