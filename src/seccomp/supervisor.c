@@ -114,8 +114,10 @@ struct er_seccomp *er_seccomp_new(int listener, const struct er_settings *settin
                                                                : clock_ns(CLOCK_BOOTTIME);
     s->init_at_ns = settings->init_after_ns == ER_DURATION_NEVER ? ER_DURATION_NEVER
                                                                  : epoch + settings->init_after_ns;
-    if (settings->log == ER_LOG_FILE && log_path != NULL)
-        s->log_fd = open(log_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
+    /* Non-blocking open: a FIFO nobody reads must not stop the supervisor (and the tree). */
+    if (settings->log == ER_LOG_FILE && log_path != NULL &&
+        (s->log_fd = open(log_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) >= 0)
+        fcntl(s->log_fd, F_SETFL, O_APPEND);
     /* The target wakes on this CPU when answered: 6 µs a round trip instead of 50 (Linux 6.6+). */
     ioctl(listener, SECCOMP_IOCTL_NOTIF_SET_FLAGS, (unsigned long long)SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
     return s;
