@@ -424,52 +424,62 @@ static void handle(struct er_seccomp *s, const struct seccomp_notif *req)
     bool logged = !initialized || s->set.log_all;
     if (h.kernel_pool == NULL && logged)
         h.kernel_pool = kernel_pool_state();
+    /* Named before the answer: once answered, the caller may be gone in a moment. */
+    if (logged && h.names == NULL)
+        keep_names(&h);
     /* The kernel reads the flags as an unsigned int: the upper half of the register is ignored. */
     enum er_request_kind kind = er_classify_getrandom((unsigned)h.flags);
     enum er_action action = er_decide(kind, initialized, s->set.policy);
+    int err = 0;
+    bool has_result = false;
+    int64_t result = 0;
+    bool answered = true;
     switch (action) {
     case ER_ACTION_BLOCK:
         if (h.names == NULL)
             keep_names(&h);
         if (add_held(s, &h))
             return;
-        forget(&h);
         action = ER_ACTION_PASS; /* out of memory: let the kernel answer */
-        answer(s, h.id, 0, 0, true);
+        answered = answer(s, h.id, 0, 0, true);
         break;
     case ER_ACTION_EAGAIN:
-    case ER_ACTION_EINVAL: {
-        int err = action == ER_ACTION_EAGAIN ? EAGAIN : EINVAL;
-        if (answer(s, h.id, err, 0, false) && logged)
-            log_event(s, "request", &h, action, err, true, -1);
-        return;
-    }
+    case ER_ACTION_EINVAL:
+        err = action == ER_ACTION_EAGAIN ? EAGAIN : EINVAL;
+        has_result = true;
+        result = -1;
+        answered = answer(s, h.id, err, 0, false);
+        break;
     case ER_ACTION_WEAK: {
         /* The target must still be the one that asked before anything is written into it. */
-        if (!still_waiting(s, h.id))
-            return;
-        int64_t n = write_weak(s, &h);
-        if (n == -EFAULT) {
-            if (answer(s, h.id, EFAULT, 0, false) && logged)
-                log_event(s, "request", &h, action, EFAULT, true, -1);
-            return;
-        }
-        if (n < 0) { /* not writable (not dumpable, Yama): the kernel answers instead */
-            action = ER_ACTION_PASS;
-            answer(s, h.id, 0, 0, true);
+        if (!still_waiting(s, h.id)) {
+            answered = false;
             break;
         }
-        if (answer(s, h.id, 0, n, false) && logged)
-            log_event(s, "request", &h, action, 0, true, n);
-        return;
+        int64_t n = write_weak(s, &h);
+        if (n == -EFAULT) {
+            err = EFAULT;
+            has_result = true;
+            result = -1;
+            answered = answer(s, h.id, EFAULT, 0, false);
+        } else if (n < 0) { /* not writable (not dumpable, Yama): the kernel answers instead */
+            action = ER_ACTION_PASS;
+            answered = answer(s, h.id, 0, 0, true);
+        } else {
+            has_result = true;
+            result = n;
+            answered = answer(s, h.id, 0, n, false);
+        }
+        break;
     }
     case ER_ACTION_PASS:
     default:
-        answer(s, h.id, 0, 0, true);
+        answered = answer(s, h.id, 0, 0, true);
         break;
     }
-    if (logged)
-        log_event(s, "request", &h, action, 0, false, 0);
+    if (logged && answered)
+        log_event(s, "request", &h, action, err, has_result, result);
+    forget(&h);
 }
 
 bool er_seccomp_receive(struct er_seccomp *s)
