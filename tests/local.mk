@@ -11,3 +11,4 @@ include tests/integration/local.mk
 include tests/hardening/local.mk
 include tests/reproduce/local.mk
 include tests/audit/local.mk
+include tests/seccomp/local.mk

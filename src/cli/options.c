@@ -25,6 +25,10 @@ const char er_cli_usage_run[] =
     "  -l, --log=FILE           append JSON Lines to FILE; '-' (default) shows\n"
     "                           readable lines on stderr; also kmsg, syslog, none\n"
     "      --log-all            also log requests made after init\n"
+    "  -e, --engine=ENGINE      auto (default): the preload, and a seccomp filter\n"
+    "                           for system calls it cannot see (static and Go\n"
+    "                           programs, the C library's own requests); preload;\n"
+    "                           seccomp: the filter alone\n"
     "  -t, --hang-timeout=TIME  report a request waiting this long (default 10s; off)\n"
     "      --fail-on-hang       on a hang, report it, stop the process tree, exit 124\n"
     "      --summary            print a table per program when COMMAND ends\n"
@@ -166,7 +170,14 @@ static const struct value_option value_options[] = {
     { 'w', "--weak", ER_ACCEPT_WEAK, er_valid_weak },
     { 'l', "--log", "- (stderr), " ER_ACCEPT_LOG, er_valid_log },
     { 't', "--hang-timeout", ER_ACCEPT_HANG_TIMEOUT, er_valid_hang_timeout },
+    { 'e', "--engine", ER_ACCEPT_ENGINE, er_valid_engine },
 };
+
+bool er_valid_engine(const char *text)
+{
+    return strcmp(text, "auto") == 0 || strcmp(text, "preload") == 0 ||
+           strcmp(text, "seccomp") == 0;
+}
 
 static const struct value_option *find_value_option(int key)
 {
@@ -212,6 +223,7 @@ static int store_run_value(struct er_cli_options *o, int c, const char *arg, cha
     case 'w': o->weak = arg; break;
     case 'l': o->log = strcmp(arg, "-") == 0 ? "stderr" : arg; break;
     case 't': o->hang_timeout = arg; break;
+    case 'e': o->engine = arg; break;
     }
     return 0;
 }
@@ -226,6 +238,7 @@ static int parse_run(int argc, char **argv, struct er_cli_options *o, char *err,
         { "log", required_argument, NULL, 'l' },
         { "log-all", no_argument, NULL, OPT_LOG_ALL },
         { "hang-timeout", required_argument, NULL, 't' },
+        { "engine", required_argument, NULL, 'e' },
         { "fail-on-hang", no_argument, NULL, OPT_FAIL_ON_HANG },
         { "summary", no_argument, NULL, OPT_SUMMARY },
         { "quiet", no_argument, NULL, 'q' },
@@ -236,7 +249,7 @@ static int parse_run(int argc, char **argv, struct er_cli_options *o, char *err,
     int c, rc;
     getopt_reset();
     /* '+': the first word that is not an option starts the command, whose own options follow. */
-    while ((c = getopt_long(argc, argv, "+:p:i:r:w:l:t:qhV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:p:i:r:w:l:t:e:qhV", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_LOG_ALL: o->log_all = true; break;
         case OPT_FAIL_ON_HANG: o->fail_on_hang = true; break;

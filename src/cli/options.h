@@ -33,6 +33,7 @@ struct er_cli_options {
     const char *weak;
     const char *log; /* "-" already mapped to "stderr" */
     const char *hang_timeout;
+    const char *engine; /* "auto", "preload" or "seccomp" */
     bool log_all;
     bool fail_on_hang;
     bool summary;
@@ -55,6 +56,11 @@ struct er_cli_options {
     const char *audit_log;
     const char *audit_library;
 };
+
+/* The engines of --engine and EARLYRANDOM_ENGINE. */
+#define ER_ENV_ENGINE "EARLYRANDOM_ENGINE"
+#define ER_ACCEPT_ENGINE "auto, preload, seccomp"
+bool er_valid_engine(const char *text);
 
 /* Parses argv. Returns 0, or ER_EXIT_USAGE with a one-line message (no trailing newline, no
  * "earlyrandom: " prefix) in err. Uses getopt_long, so it resets getopt's global state first. */

@@ -155,6 +155,14 @@ int er_plan_make(const struct er_cli_options *o, const struct er_inherited *in, 
         (rc = plan_ready_file(o, in, cwd, plan, err, errlen)) != 0)
         return rc;
 
+    /* The engine is the command's own choice: the environment only, never the library's file. */
+    const char *engine = o->engine != NULL ? o->engine : in->lookup(ER_ENV_ENGINE, in->ctx);
+    if (engine != NULL && !er_valid_engine(engine))
+        return bad_variable(err, errlen, ER_ENV_ENGINE, engine, ER_ACCEPT_ENGINE);
+    plan->engine = engine == NULL || strcmp(engine, "auto") == 0 ? ER_ENGINE_AUTO
+                   : strcmp(engine, "preload") == 0              ? ER_ENGINE_PRELOAD
+                                                                 : ER_ENGINE_SECCOMP;
+
     /* A nested earlyrandom keeps the outer boot, so the whole tree sees one init moment. The
      * command's boot also wins over an epoch of the configuration file, as any variable does. */
     const char *epoch = in->lookup(ER_ENV_EPOCH, in->ctx);

@@ -18,7 +18,14 @@ enum er_render {
     ER_RENDER_NONE,  /* --quiet, or a log of none */
 };
 
+enum er_engine {
+    ER_ENGINE_AUTO,    /* the preload, and the seccomp filter for what it cannot see */
+    ER_ENGINE_PRELOAD, /* the preload alone */
+    ER_ENGINE_SECCOMP, /* the seccomp filter alone */
+};
+
 struct er_plan {
+    enum er_engine engine;
     /* Values to export; NULL leaves the variable as inherited. */
     const char *policy, *init_after, *weak, *hang_timeout, *log_all;
     char ready_file[ER_PATH_MAX]; /* absolute; empty when there is none */

@@ -11,11 +11,14 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "../seccomp/filter.h"
+#include "../seccomp/supervisor.h"
 #include "binprobe.h"
 #include "conffile.h"
 #include "config.h"
@@ -53,6 +56,8 @@ struct run {
     struct er_conffile conffile;
     char conffile_text[ER_CONFFILE_MAX_BYTES + 1];
     bool child_done, verdict, oom;
+    bool filter_wanted;       /* install the seccomp filter in the child */
+    struct er_seccomp *sec;   /* its supervisor, once the child handed the listener over */
     int child_status;
     char render[RENDER_MAX];
 };
@@ -276,13 +281,14 @@ static bool prepare_log_and_env(struct run *r, const char *lib)
     er_tail_init(&r->tail, r->follow ? log : NULL, start);
     /* Records for a file the command follows travel through its ring; without one the library
      * appends to the file itself, which costs more per record but loses nothing. */
-    if (r->follow && !er_ringdrain_open(&r->ring, log, RING_SLOTS))
+    if (r->follow && lib != NULL && !er_ringdrain_open(&r->ring, log, RING_SLOTS))
         message("earlyrandom: note: no shared ring (%s): the library writes the log itself\n",
                 strerror(errno));
     /* An outer earlyrandom's ring must not take the records of this tree's log. */
     if (r->ring.buf == NULL)
         unsetenv(ER_ENV_RING);
-    return set_preload(lib) && export(ER_ENV_RING, r->ring.buf ? r->ring.path : NULL) && export(ER_ENV_POLICY, p->policy) &&
+    return (lib == NULL || set_preload(lib)) &&
+           export(ER_ENV_RING, r->ring.buf ? r->ring.path : NULL) && export(ER_ENV_POLICY, p->policy) &&
            export(ER_ENV_INIT_AFTER, p->init_after) && export(ER_ENV_EPOCH, p->epoch) &&
            export(ER_ENV_READY_FILE, p->ready_file) && export(ER_ENV_WEAK, p->weak) &&
            export(ER_ENV_LOG, log) && export(ER_ENV_LOG_ALL, p->log_all) &&
@@ -362,22 +368,99 @@ static void drain_signals(struct run *r, int sfd)
         forward_signal(r, &si);
 }
 
-/* Starts the command; returns its pid, or -errno when exec failed (reported by the child). */
-static pid_t start_child(char *const *argv, const sigset_t *old_mask)
+/* In the child: installs the filter and hands the listener over before anything it traps can
+ * run. As root it keeps no_new_privs unset, so that setuid programs keep their privileges.
+ * False when the command must not run (--engine=seccomp without a filter). */
+static bool child_install_filter(const struct run *r, int sock)
 {
-    int pipefd[2];
+    bool auto_engine = r->plan.engine == ER_ENGINE_AUTO;
+    /* An outer earlyrandom's filter stays above ours, or above a tree without one. */
+    bool outer_filter = getenv(ER_ENV_FILTERED) != NULL;
+    /* Set first: setenv may allocate, and nothing may be trapped before the handover. */
+    if (auto_engine)
+        setenv(ER_ENV_FILTERED, "1", 1);
+    bool nnp = geteuid() != 0;
+    int fd = er_seccomp_install(nnp);
+    if (fd == -EACCES && !nnp)
+        fd = er_seccomp_install(nnp = true);
+    if (fd < 0) {
+        if (auto_engine && !outer_filter)
+            unsetenv(ER_ENV_FILTERED);
+        er_seccomp_send_listener(sock, -1, -fd);
+        close(sock);
+        return auto_engine;
+    }
+    er_seccomp_send_listener(sock, fd, nnp);
+    close(fd);
+    close(sock);
+    return true;
+}
+
+/* The parent's side of the handover: the supervisor, or the reason there is none. Returns false
+ * when the run must stop. */
+static bool take_listener(struct run *r, int sock)
+{
+    int no_new_privs = 0;
+    int fd = er_seccomp_recv_listener(sock, &no_new_privs);
+    close(sock);
+    if (fd < 0) {
+        if (r->plan.engine == ER_ENGINE_SECCOMP) {
+            message("earlyrandom: --engine=seccomp: cannot install the filter: %s%s\n",
+                    strerror(-fd), fd == -EBUSY ? " (another supervisor's filter is above)" : "");
+            return false;
+        }
+        message("earlyrandom: warning: the syscall engine is unavailable (%s%s): the preload runs "
+                "alone\n", strerror(-fd), fd == -EBUSY ? ": another supervisor's filter is above" : "");
+        return true;
+    }
+    struct er_settings set;
+    char err[4096];
+    er_settings_load_layered(&set, lookup_env, NULL, r->have_conffile ? &r->conffile : NULL, err,
+                             sizeof err);
+    if (no_new_privs && !r->o->quiet)
+        message("earlyrandom: warning: not run as root, the syscall engine sets no_new_privs: "
+                "setuid programs in the tree run without their privileges (--engine=preload "
+                "keeps them)\n");
+    r->sec = er_seccomp_new(fd, &set, set.log == ER_LOG_FILE ? set.log_path : NULL);
+    if (r->sec == NULL) {
+        close(fd);
+        message("earlyrandom: out of memory\n");
+        return false;
+    }
+    return true;
+}
+
+/* Starts the command; returns its pid, or -errno when exec failed (reported by the child). */
+static pid_t start_child(struct run *r, char *const *argv, const sigset_t *old_mask)
+{
+    int pipefd[2], sock[2] = { -1, -1 };
     if (pipe2(pipefd, O_CLOEXEC) != 0)
         return -errno;
-    pid_t pid = fork();
-    if (pid < 0) {
+    if (r->filter_wanted && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sock) != 0) {
         int e = errno;
         close(pipefd[0]);
         close(pipefd[1]);
         return -e;
     }
+    pid_t pid = fork();
+    if (pid < 0) {
+        int e = errno;
+        close(pipefd[0]);
+        close(pipefd[1]);
+        if (sock[0] >= 0) {
+            close(sock[0]);
+            close(sock[1]);
+        }
+        return -e;
+    }
     if (pid == 0) {
         close(pipefd[0]);
         signal(SIGPIPE, SIG_DFL);
+        if (sock[0] >= 0) {
+            close(sock[0]);
+            if (!child_install_filter(r, sock[1]))
+                _exit(ER_EXIT_USAGE);
+        }
         sigprocmask(SIG_SETMASK, old_mask, NULL);
         execvp(argv[0], argv);
         int e = errno;
@@ -385,6 +468,15 @@ static pid_t start_child(char *const *argv, const sigset_t *old_mask)
         _exit(ER_EXIT_NOT_FOUND);
     }
     close(pipefd[1]);
+    if (sock[0] >= 0) {
+        close(sock[1]);
+        if (!take_listener(r, sock[0])) {
+            close(pipefd[0]);
+            while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                continue;
+            return -ECANCELED;
+        }
+    }
     int e = 0;
     ssize_t n;
     while ((n = read(pipefd[0], &e, sizeof e)) < 0 && errno == EINTR)
@@ -401,15 +493,25 @@ static pid_t start_child(char *const *argv, const sigset_t *old_mask)
 /* Watches the log and the signals until the command ends or a hang verdict is given. */
 static void supervise(struct run *r, int sfd)
 {
-    struct pollfd pfd = { sfd, POLLIN, 0 };
-    int timeout = POLL_MS;
+    struct pollfd pfd[2] = { { sfd, POLLIN, 0 }, { r->sec ? er_seccomp_fd(r->sec) : -1, POLLIN, 0 } };
+    int log_timeout = POLL_MS; /* shorter while the ring has records coming */
     while (!r->child_done && !r->verdict) {
-        if (poll(&pfd, 1, timeout) > 0)
-            drain_signals(r, sfd);
+        int timeout = r->sec ? er_seccomp_tick(r->sec, log_timeout) : log_timeout;
+        if (poll(pfd, 2, timeout) > 0) {
+            if (pfd[0].revents)
+                drain_signals(r, sfd);
+            /* Answered first: a trapped call waits for nothing else. */
+            if ((pfd[1].revents & POLLIN) && !er_seccomp_receive(r->sec))
+                pfd[1].fd = -1;
+            else if (pfd[1].revents & (POLLHUP | POLLERR))
+                pfd[1].fd = -1; /* no process uses the filter any more */
+        }
         er_tree_reap(on_reaped, r);
-        timeout = er_ringdrain_poll(&r->ring) > 0 ? BUSY_POLL_MS : POLL_MS;
+        log_timeout = er_ringdrain_poll(&r->ring) > 0 ? BUSY_POLL_MS : POLL_MS;
         er_tail_poll(&r->tail, on_line, r);
     }
+    if (r->sec != NULL)
+        er_seccomp_finish(r->sec);
     /* Records written just before the command ended may still give the verdict on an orphan. */
     er_ringdrain_poll(&r->ring);
     er_tail_poll(&r->tail, on_line, r);
@@ -492,13 +594,29 @@ static int prepare(struct run *r)
         message("earlyrandom: %s\n", err);
         return ER_EXIT_USAGE;
     }
-    if (!er_find_library(lib, sizeof lib, err, sizeof err)) {
+    if (r->plan.engine != ER_ENGINE_PRELOAD) {
+        const char *why = NULL;
+        r->filter_wanted = er_seccomp_probe(&why);
+        if (!r->filter_wanted && r->plan.engine == ER_ENGINE_SECCOMP) {
+            message("earlyrandom: --engine=seccomp: %s\n", why);
+            return ER_EXIT_USAGE;
+        }
+        if (!r->filter_wanted) {
+            message("earlyrandom: warning: the syscall engine is unavailable (%s): the preload "
+                    "runs alone\n", why);
+            r->plan.engine = ER_ENGINE_PRELOAD;
+        }
+    }
+    bool preload = r->plan.engine != ER_ENGINE_SECCOMP;
+    if (preload && !er_find_library(lib, sizeof lib, err, sizeof err)) {
         message("earlyrandom: %s\n", err);
         return ER_EXIT_USAGE;
     }
-    probe_command(r->o->command[0]);
+    /* Under the filter the command sees what the library cannot. */
+    if (!r->filter_wanted)
+        probe_command(r->o->command[0]);
     note_ready_file(r);
-    return prepare_log_and_env(r, lib) ? 0 : ER_EXIT_USAGE;
+    return prepare_log_and_env(r, preload ? lib : NULL) ? 0 : ER_EXIT_USAGE;
 }
 
 static int run_prepared(struct run *r)
@@ -517,7 +635,11 @@ static int run_prepared(struct run *r)
     }
     /* A closed stderr must not kill earlyrandom while the command still runs. */
     signal(SIGPIPE, SIG_IGN);
-    pid_t pid = start_child(r->o->command, &old_mask);
+    pid_t pid = start_child(r, r->o->command, &old_mask);
+    if (pid == -ECANCELED) {
+        close(sfd);
+        return ER_EXIT_USAGE;
+    }
     if (pid < 0) {
         message("earlyrandom: failed to run command '%s': %s\n", r->o->command[0], strerror((int)-pid));
         close(sfd);
@@ -547,6 +669,7 @@ int er_cli_run(const struct er_cli_options *o)
     int status = prepare(r);
     if (status == 0)
         status = run_prepared(r);
+    er_seccomp_free(r->sec);
     er_tail_close(&r->tail);
     er_ringdrain_close(&r->ring);
     remove_private_log(r);

@@ -20,6 +20,7 @@ struct er_record {
     long pid, tid;
     const char *exe;
     const char *api;
+    const char *engine; /* "seccomp" when the command's syscall engine saw it; NULL: the preload */
     const char *device; /* "/dev/random" | "/dev/urandom" */
     bool has_bytes;
     uint64_t bytes;

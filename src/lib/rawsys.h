@@ -4,6 +4,7 @@
 #ifndef ER_RAWSYS_H
 #define ER_RAWSYS_H
 
+#include <stdbool.h>
 #include <sys/syscall.h>
 
 static inline long er_raw_syscall3(long number, long a1, long a2, long a3)
@@ -55,10 +56,19 @@ static inline long er_raw_syscall6(long number, long a1, long a2, long a3, long 
     return ret;
 }
 
-/* getrandom(2) without libc: returns the count, or -errno. */
+/* Carried in the fourth argument of the library's own getrandom system calls, which the kernel
+ * ignores: the earlyrandom command's seccomp filter lets marked calls through in the kernel, so a
+ * request the library already answered is not trapped a second time (src/seccomp/filter.h). */
+#define ER_SYSCALL_MARK 0x45524e44L /* "ERND" */
+
+/* True when the command's seccomp filter is installed (EARLYRANDOM_FILTERED=1): the hooks then
+ * make their getrandom system calls themselves, marked, instead of through the C library. */
+extern bool er_filtered __attribute__((visibility("hidden")));
+
+/* getrandom(2) without libc, marked: returns the count, or -errno. */
 static inline long er_raw_getrandom(void *buf, unsigned long len, unsigned int flags)
 {
-    return er_raw_syscall3(SYS_getrandom, (long)buf, (long)len, (long)flags);
+    return er_raw_syscall6(SYS_getrandom, (long)buf, (long)len, (long)flags, ER_SYSCALL_MARK, 0, 0);
 }
 
 #endif

@@ -370,3 +370,37 @@ Test(plan, absolute_path)
     cr_assert(!er_absolute_path("name", "/a/very/long/working/directory/that/does/not/fit/in/here",
                                 out, 32));
 }
+
+Test(plan, engine_from_option_or_environment)
+{
+    struct env env = { { { NULL } } };
+    struct er_plan p;
+    char err[512];
+    cr_assert_eq(plan_for(&p, &env, err, "earlyrandom", "true", NULL), 0, "%s", err);
+    cr_assert_eq(p.engine, ER_ENGINE_AUTO, "auto is the default");
+    cr_assert_eq(plan_for(&p, &env, err, "earlyrandom", "--engine=preload", "true", NULL), 0);
+    cr_assert_eq(p.engine, ER_ENGINE_PRELOAD);
+    cr_assert_eq(plan_for(&p, &env, err, "earlyrandom", "-e", "seccomp", "true", NULL), 0);
+    cr_assert_eq(p.engine, ER_ENGINE_SECCOMP);
+
+    struct env inherited = { { { "EARLYRANDOM_ENGINE", "seccomp" } } };
+    cr_assert_eq(plan_for(&p, &inherited, err, "earlyrandom", "true", NULL), 0);
+    cr_assert_eq(p.engine, ER_ENGINE_SECCOMP);
+    cr_assert_eq(plan_for(&p, &inherited, err, "earlyrandom", "--engine=auto", "true", NULL), 0);
+    cr_assert_eq(p.engine, ER_ENGINE_AUTO, "the option wins");
+
+    struct env bad = { { { "EARLYRANDOM_ENGINE", "ptrace" } } };
+    cr_assert_eq(plan_for(&p, &bad, err, "earlyrandom", "true", NULL), ER_EXIT_USAGE);
+    cr_assert_str_eq(err, "EARLYRANDOM_ENGINE='ptrace' is not valid; accepted: " ER_ACCEPT_ENGINE);
+}
+
+Test(options, engine_values)
+{
+    struct er_cli_options o;
+    char err[512];
+    cr_assert_eq(parse(&o, err, "earlyrandom", "--engine", "bogus", "true", NULL), ER_EXIT_USAGE);
+    cr_assert_str_eq(err, "--engine 'bogus' is not valid; accepted: " ER_ACCEPT_ENGINE);
+    cr_assert_eq(parse(&o, err, "earlyrandom", "--engine", NULL), ER_EXIT_USAGE);
+    cr_assert_str_eq(err, "option --engine needs a value (" ER_ACCEPT_ENGINE ")");
+    cr_assert(strstr(er_cli_usage_run, "--engine=ENGINE") != NULL);
+}

@@ -384,21 +384,25 @@ Test(run, ready_releases_a_waiting_program)
     rmdir(dir);
 }
 
+/* With the preload alone: the syscall engine (the default's filter) sees these programs. */
 Test(run, warns_about_programs_it_cannot_see)
 {
     require_library();
     struct spawn_result r;
-    RUN(&r, "-q", ER_ABS_BUILDDIR "/tests/cli/static-helper");
+    RUN(&r, "-q", "--engine=preload", ER_ABS_BUILDDIR "/tests/cli/static-helper");
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert_str_eq(r.err, "earlyrandom: warning: " ER_ABS_BUILDDIR "/tests/cli/static-helper is "
                             "statically linked: the library cannot see its entropy requests; the "
                             "log will stay empty for it\n");
     spawn_free(&r);
-    RUN(&r, "-q", ER_ABS_BUILDDIR "/tests/cli/fake-go");
+    RUN(&r, "-q", "--engine=preload", ER_ABS_BUILDDIR "/tests/cli/fake-go");
     cr_assert(strstr(r.err, "fake-go is a Go program") != NULL, "%s", r.err);
     spawn_free(&r);
-    RUN(&r, "-q", "true");
+    RUN(&r, "-q", "--engine=preload", "true");
     cr_assert_str_eq(r.err, "", "no warning for an ordinary program");
+    RUN(&r, "-q", ER_ABS_BUILDDIR "/tests/cli/static-helper");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_str_eq(r.err, "", "no warning where the syscall engine sees the program");
     spawn_free(&r);
 }
 
@@ -412,7 +416,7 @@ Test(run, warns_about_setuid_programs)
     snprintf(cmd, sizeof cmd, "cp /bin/true %s && chown 65534 %s && chmod 4755 %s", copy, copy, copy);
     cr_assert_eq(system(cmd), 0);
     struct spawn_result r;
-    RUN(&r, "-q", copy);
+    RUN(&r, "-q", "--engine=preload", copy);
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert(strstr(r.err, "setuid-true is setuid, setgid or has file capabilities") != NULL, "%s",
               r.err);

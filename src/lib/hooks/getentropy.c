@@ -18,7 +18,7 @@ struct getentropy_call {
 static int real_getentropy(void *buf, size_t len, unsigned int raw_flags)
 {
     er_getentropy_fn next = er_real_getentropy();
-    if (next != NULL && raw_flags == 0)
+    if (next != NULL && raw_flags == 0 && !er_filtered)
         return next(buf, len);
     if (len > GETENTROPY_MAX) {
         errno = EIO;

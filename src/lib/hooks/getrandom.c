@@ -1,6 +1,7 @@
 /* getrandom(2), through glibc's wrapper or through syscall(SYS_getrandom, ...). */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -19,10 +20,20 @@ struct getrandom_call {
     bool via_syscall;
 };
 
-/* The next getrandom, or a raw system call while dlsym is still resolving it. */
+bool er_filtered;
+
+/* Read once before main; a call made before that is trapped and logged by the command instead. */
+__attribute__((constructor)) static void detect_filter(void)
+{
+    const char *v = secure_getenv("EARLYRANDOM_FILTERED");
+    er_filtered = v != NULL && v[0] == '1' && v[1] == '\0';
+}
+
+/* The next getrandom, or a raw system call while dlsym is still resolving it or when the
+ * command's filter would trap the C library's call. */
 static ssize_t real_getrandom(void *buf, size_t len, unsigned int flags)
 {
-    er_getrandom_fn next = er_real_getrandom();
+    er_getrandom_fn next = er_filtered ? NULL : er_real_getrandom();
     if (next != NULL)
         return next(buf, len, flags);
     long r = er_raw_getrandom(buf, len, flags);
@@ -145,6 +156,8 @@ ER_EXPORT long syscall(long number, ...)
     if (number == SYS_getrandom && !er_fast())
         return handle_getrandom("syscall", __builtin_return_address(0), (void *)a1, (size_t)a2,
                                 (unsigned int)a3);
+    if (number == SYS_getrandom && er_filtered)
+        return real_getrandom((void *)a1, (size_t)a2, (unsigned int)a3);
     if (changes_descriptors(number) && !er_fast())
         return descriptor_syscall(number, a1, a2, a3, a4, a5, a6);
     return forward_syscall(number, a1, a2, a3, a4, a5, a6);

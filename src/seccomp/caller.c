@@ -1,0 +1,112 @@
+#include "caller.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* The file's virtual address of a file offset, through the loadable segment that maps it. */
+static bool offset_to_vaddr(const unsigned char *img, size_t size, const Elf64_Ehdr *eh,
+                            uint64_t off, uint64_t *vaddr)
+{
+    if (eh->e_phoff > size || eh->e_phnum > (size - eh->e_phoff) / sizeof(Elf64_Phdr))
+        return false;
+    const Elf64_Phdr *ph = (const Elf64_Phdr *)(img + eh->e_phoff);
+    for (size_t i = 0; i < eh->e_phnum; i++) {
+        if (ph[i].p_type == PT_LOAD && off >= ph[i].p_offset &&
+            off < ph[i].p_offset + ph[i].p_filesz) {
+            *vaddr = off - ph[i].p_offset + ph[i].p_vaddr;
+            return true;
+        }
+    }
+    return false;
+}
+
+static bool find_symbol(const unsigned char *img, size_t size, uint64_t vaddr, char *symbol,
+                        size_t cap)
+{
+    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img;
+    if (eh->e_shoff > size || eh->e_shnum > (size - eh->e_shoff) / sizeof(Elf64_Shdr))
+        return false;
+    const Elf64_Shdr *sh = (const Elf64_Shdr *)(img + eh->e_shoff);
+    /* The full table when the file kept it (Go binaries do), else the dynamic one. */
+    for (unsigned type = SHT_SYMTAB; type != 0; type = type == SHT_SYMTAB ? SHT_DYNSYM : 0) {
+        for (size_t i = 0; i < eh->e_shnum; i++) {
+            if (sh[i].sh_type != type || sh[i].sh_link >= eh->e_shnum ||
+                sh[i].sh_offset > size || sh[i].sh_size > size - sh[i].sh_offset)
+                continue;
+            const Elf64_Shdr *strs = &sh[sh[i].sh_link];
+            if (strs->sh_offset > size || strs->sh_size > size - strs->sh_offset)
+                continue;
+            const Elf64_Sym *sym = (const Elf64_Sym *)(img + sh[i].sh_offset);
+            size_t count = sh[i].sh_size / sizeof(Elf64_Sym);
+            for (size_t k = 0; k < count; k++) {
+                if (ELF64_ST_TYPE(sym[k].st_info) != STT_FUNC || sym[k].st_value > vaddr ||
+                    vaddr >= sym[k].st_value + sym[k].st_size || sym[k].st_name >= strs->sh_size)
+                    continue;
+                const char *name = (const char *)img + strs->sh_offset + sym[k].st_name;
+                size_t room = strs->sh_size - sym[k].st_name;
+                snprintf(symbol, cap, "%.*s", (int)strnlen(name, room), name);
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+void er_elf_symbol_at(const char *path, uint64_t file_offset, char *symbol, size_t cap)
+{
+    symbol[0] = '\0';
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    struct stat st;
+    if (fd < 0)
+        return;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || (size_t)st.st_size < sizeof(Elf64_Ehdr)) {
+        close(fd);
+        return;
+    }
+    size_t size = (size_t)st.st_size;
+    unsigned char *img = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (img == MAP_FAILED)
+        return;
+    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img;
+    uint64_t vaddr;
+    if (memcmp(eh->e_ident, ELFMAG, SELFMAG) == 0 && eh->e_ident[EI_CLASS] == ELFCLASS64 &&
+        offset_to_vaddr(img, size, eh, file_offset, &vaddr))
+        find_symbol(img, size, vaddr, symbol, cap);
+    munmap(img, size);
+}
+
+void er_seccomp_name_caller(pid_t tid, uint64_t ip, char *object, size_t object_cap, char *symbol,
+                            size_t symbol_cap)
+{
+    object[0] = symbol[0] = '\0';
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/maps", (int)tid);
+    FILE *maps = fopen(path, "re");
+    if (maps == NULL)
+        return;
+    char line[4096 + 256];
+    /* The instruction pointer is just after the syscall instruction, inside the same mapping. */
+    uint64_t at = ip > 0 ? ip - 1 : ip;
+    while (fgets(line, sizeof line, maps) != NULL) {
+        uint64_t start, end, pgoff;
+        int name_at = 0;
+        if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64 " %*s %*s %n", &start, &end,
+                   &pgoff, &name_at) < 3 || at < start || at >= end)
+            continue;
+        char *name = line + name_at;
+        name[strcspn(name, "\n")] = '\0';
+        snprintf(object, object_cap, "%s", name[0] ? name : "[anonymous]");
+        if (name[0] == '/')
+            er_elf_symbol_at(name, at - start + pgoff, symbol, symbol_cap);
+        break;
+    }
+    fclose(maps);
+}

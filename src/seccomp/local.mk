@@ -1,0 +1,6 @@
+# The syscall engine: the seccomp filter, the handover of its listener, and the supervisor that
+# answers trapped getrandom calls with the policy core's decisions. Linked into the command.
+src_cli_libercli_la_SOURCES += \
+	src/seccomp/caller.c src/seccomp/caller.h \
+	src/seccomp/filter.c src/seccomp/filter.h \
+	src/seccomp/supervisor.c src/seccomp/supervisor.h

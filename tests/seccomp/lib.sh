@@ -1,0 +1,40 @@
+# Shared by the syscall engine's tests: the command and helpers of this build tree, a private
+# directory, and checks that name what they expected. Sourced; EARLYRANDOM comes from
+# TEST_LOG_COMPILER, srcdir from automake.
+set -u
+E=${EARLYRANDOM:?EARLYRANDOM must name the earlyrandom command}
+B=$(cd "$(dirname "$E")/../.." && pwd)/tests/seccomp
+S=${srcdir:-.}/tests/seccomp
+PROBE=$B/sc-probe
+STATIC=$B/sc-probe-static
+T=$(mktemp -d "${TMPDIR:-/tmp}/er-seccomp.XXXXXX")
+trap 'rm -rf "$T"' EXIT
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+skip() { echo "SKIP: $*"; exit 77; }
+
+# The engine must be there, or every test here says why it skipped.
+"$E" --engine=seccomp -q true 2>"$T/why" || skip "no seccomp user notification here: $(cat "$T/why")"
+
+# expect_eq WHAT ACTUAL EXPECTED
+expect_eq() { [ "$2" = "$3" ] || fail "$1: got '$2', expected '$3'"; }
+# expect_match WHAT TEXT PATTERN (grep -E)
+expect_match() { printf '%s\n' "$2" | grep -Eq -- "$3" || fail "$1: '$2' does not match '$3'"; }
+
+# records LOG [FIELD:VALUE]...: how many records hold every given "field":"value" (strings).
+records() {
+    local log=$1
+    shift
+    python3 - "$log" "$@" <<'PY'
+import json, sys
+n = 0
+for line in open(sys.argv[1]):
+    try:
+        r = json.loads(line)
+    except ValueError:
+        continue
+    if all(str(r.get(k)) == v for k, v in (a.split(':', 1) for a in sys.argv[2:])):
+        n += 1
+print(n)
+PY
+}
