@@ -35,7 +35,7 @@ static void check_storm_log(const char *log_path)
     long good = check_jsonl(log, len, &bad, first_bad, sizeof first_bad);
     fprintf(stderr, "log: %ld records, %ld invalid, %zu bytes\n", good, bad, len);
     cr_expect(bad == 0, "%ld torn or invalid lines; the first:\n%s", bad, first_bad);
-    cr_expect(good == (long)PROCS * THREADS * EVENTS, "%ld records, expected %d", good, PROCS * THREADS * EVENTS);
+    long by_command = 0; /* counted line by line below: a search of the whole log per line is quadratic */
     cr_expect(len > 0 && log[len - 1] == '\n', "the log does not end with a whole line");
 
     /* per process and per thread: every one of them got all its records in */
@@ -52,7 +52,11 @@ static void check_storm_log(const char *log_path)
         if (ll < sizeof line) {
             memcpy(line, p, ll);
             line[ll] = '\0';
-            if (jv_check_line(line, ll, &jr)) {
+            /* under the command's default engine, the C library's own requests (malloc's key,
+             * in bash and seq too) are the command's records: not the storm's */
+            bool theirs = strstr(line, "\"engine\":\"seccomp\"") != NULL;
+            by_command += theirs;
+            if (jv_check_line(line, ll, &jr) && !theirs) {
                 long pid = member_long(&jr, "pid"), tid = member_long(&jr, "tid");
                 size_t k = 0;
                 while (k < nprocs && procs[k].pid != pid)
@@ -81,6 +85,8 @@ static void check_storm_log(const char *log_path)
         }
         p += ll;
     }
+    cr_expect(good - by_command == (long)PROCS * THREADS * EVENTS, "%ld records, expected %d",
+              good - by_command, PROCS * THREADS * EVENTS);
     cr_expect(nprocs == PROCS, "%zu processes seen in the log, expected %d", nprocs, PROCS);
     for (size_t k = 0; k < nprocs; k++)
         cr_expect(procs[k].count == THREADS * EVENTS, "process %ld: %ld records, expected %d",

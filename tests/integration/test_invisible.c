@@ -53,7 +53,10 @@ static void expect_records(const char *what, const char *log_path)
     size_t len = 0;
     char *log = read_whole(log_path, &len);
     cr_assert_not_null(log, "%s: no log", what);
-    int lines = count_lines(log), records = count_lines_with(log, "\"event\":\"request\"");
+    /* under the command's default engine it also logs the C library's own requests itself */
+    int by_command = count_lines_with(log, "\"engine\":\"seccomp\"");
+    int lines = count_lines(log) - by_command;
+    int records = count_lines_with(log, "\"event\":\"request\"") - by_command;
     cr_expect_eq(records, RECORDS_PER_RUN, "%s: %d records of %d expected:\n%s", what, records,
                  RECORDS_PER_RUN, log);
     cr_expect_eq(lines, records, "%s: %d lines for %d records (torn or foreign lines)", what,
