@@ -6,3 +6,5 @@ include tests/integration/local.mk
 include tests/hardening/local.mk
 include tests/reproduce/local.mk
 include tests/audit/local.mk
+include tests/package/local.mk
+include tests/docs/local.mk
