@@ -49,7 +49,7 @@ other=$(ls /usr/lib/*/libm.so.6 | head -n 1)
 [ -f "$other" ] || fail "no libm.so.6 in the root"
 # as on a machine with systemd, where 'audit enable' writes an entry for the log
 mkdir -p /etc/tmpfiles.d
-# the user's own entry, with its own separators, that every step must keep as it is
+# the user's own entry, which every step must keep as it is
 printf '%s\n' "$other" >"$preload"
 cp "$preload" "$t/preload.before"
 rm -f "$conf" "$conf.bak"
