@@ -12,3 +12,5 @@ include tests/hardening/local.mk
 include tests/reproduce/local.mk
 include tests/audit/local.mk
 include tests/seccomp/local.mk
+include tests/package/local.mk
+include tests/docs/local.mk
