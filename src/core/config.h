@@ -59,6 +59,8 @@ struct er_settings {
 #define ER_ENV_LOG_ALL "EARLYRANDOM_LOG_ALL"
 #define ER_ENV_HANG_TIMEOUT "EARLYRANDOM_HANG_TIMEOUT"
 #define ER_ENV_CONFIG "EARLYRANDOM_CONFIG"
+/* Set by the earlyrandom command when its seccomp filter watches the tree ("1"). */
+#define ER_ENV_FILTERED "EARLYRANDOM_FILTERED"
 
 /* What each variable accepts, as printed in error messages and --help. */
 #define ER_ACCEPT_POLICY "block, fallback, eagain, passthrough"

@@ -25,6 +25,7 @@ extern ssize_t __write(int, const void *, size_t);
 
 int er_fast_flag;
 struct er_settings er_settings;
+bool er_filtered;
 
 static int load_state; /* 0 not loaded, 1 loading, 2 loaded */
 static __thread int loading_in_this_thread __attribute__((tls_model("initial-exec")));
@@ -63,7 +64,7 @@ static bool contains(const char *s, const char *word)
 static const char *const known_variables[] = {
     ER_ENV_POLICY "=", ER_ENV_INIT_AFTER "=", ER_ENV_EPOCH "=",   ER_ENV_READY_FILE "=",
     ER_ENV_WEAK "=",   ER_ENV_LOG "=",        ER_ENV_LOG_ALL "=", ER_ENV_HANG_TIMEOUT "=",
-    ER_ENV_CONFIG "=", ER_ENV_RING "=",
+    ER_ENV_CONFIG "=", ER_ENV_RING "=",   ER_ENV_FILTERED "=",
 };
 
 static bool is_known_variable(const char *entry)
@@ -232,6 +233,11 @@ static void take_start(void)
     if (__atomic_load_n(&start_ns, __ATOMIC_ACQUIRE) != 0)
         return;
     copy_environment();
+    /* Set before main; a request made before that is trapped and logged by the command instead.
+     * Not in secure execution, where the environment is not the program's owner's. */
+    const char *filtered = lookup_variable(ER_ENV_FILTERED, NULL);
+    er_filtered = filtered != NULL && filtered[0] == '1' && filtered[1] == '\0' &&
+                  getauxval(AT_SECURE) == 0;
     /* The system call rather than the vDSO: finding the vDSO's symbol can wait for a request. */
     struct timespec ts;
     er_raw_syscall3(SYS_clock_gettime, CLOCK_BOOTTIME, (long)&ts, 0);

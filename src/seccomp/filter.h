@@ -10,9 +10,10 @@
  * ignores; the filter lets them through in the kernel (see src/lib/rawsys.h). */
 #define ER_SECCOMP_MARK 0x45524e44L /* "ERND" */
 
-/* Set in the command's environment when the filter is installed, so that the preload marks its
- * calls even when they would otherwise go through the C library. */
-#define ER_ENV_FILTERED "EARLYRANDOM_FILTERED"
+/* ER_ENV_FILTERED (src/core/config.h) is set in the command's environment when the filter is
+ * installed, so that the preload marks its calls even when they would otherwise go through the C
+ * library. */
+#include "config.h"
 
 /* Installs the filter in the calling (single-threaded, about to exec) process and returns the
  * listener, or -errno. set_no_new_privs: prctl(PR_SET_NO_NEW_PRIVS) first; without it the call

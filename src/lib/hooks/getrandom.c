@@ -20,15 +20,6 @@ struct getrandom_call {
     bool via_syscall;
 };
 
-bool er_filtered;
-
-/* Read once before main; a call made before that is trapped and logged by the command instead. */
-__attribute__((constructor)) static void detect_filter(void)
-{
-    const char *v = secure_getenv("EARLYRANDOM_FILTERED");
-    er_filtered = v != NULL && v[0] == '1' && v[1] == '\0';
-}
-
 /* The next getrandom, or a raw system call while dlsym is still resolving it or when the
  * command's filter would trap the C library's call. */
 static ssize_t real_getrandom(void *buf, size_t len, unsigned int flags)
