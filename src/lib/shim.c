@@ -107,10 +107,16 @@ static void copy_environment(void)
 static const char *lookup_variable(const char *name, void *ctx)
 {
     (void)ctx;
-    size_t len = strlen(name);
-    for (int i = 0; i < env_count; i++)
-        if (strncmp(env_entries[i], name, len) == 0 && env_entries[i][len] == '=')
-            return env_entries[i] + len + 1;
+    for (int i = 0; i < env_count; i++) {
+        const char *entry = env_entries[i];
+        if (starts_with(entry, name)) {
+            const char *rest = entry;
+            for (const char *n = name; *n != '\0'; n++)
+                rest++;
+            if (*rest == '=')
+                return rest + 1;
+        }
+    }
     return NULL;
 }
 
