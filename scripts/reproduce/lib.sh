@@ -191,6 +191,29 @@ expect_ms() {
     fi
 }
 
+# er_released NAME PATTERN ARGS...: er, with a pool that becomes ready (the ready file, as a seed
+# service would make it) only once the run's log holds a line matching PATTERN (grep -E): a
+# request seen waiting or polling. A program that starts slowly on a loaded machine then still
+# asks before the init moment, which a fixed -i could not promise.
+er_released() {
+    local name=$1 pattern=$2 ready watcher
+    shift 2
+    ready=$TMPD/$name.ready
+    rm -f "$ready" "$TMPD/$name.jsonl"
+    (
+        for ((i = 0; i < 1200; i++)); do
+            grep -qE -- "$pattern" "$TMPD/$name.jsonl" 2>/dev/null && break
+            sleep 0.05
+        done
+        "$ER" ready "$ready" >/dev/null 2>&1 || : >"$ready"
+    ) &
+    watcher=$!
+    er "$name" -r "$ready" "$@"
+    kill "$watcher" 2>/dev/null
+    wait "$watcher" 2>/dev/null
+    return 0
+}
+
 # NEVER_INIT: the options of a run that must not wait. With a pool that never initializes, a
 # program that finishes at all did not wait, whatever the machine's load made its start cost;
 # one that waits gets the hang verdict (exit 124) instead of hanging the scenario.
