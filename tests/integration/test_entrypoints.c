@@ -120,8 +120,9 @@ static void check_case(const char *probe, const struct probe_case *c, const char
     double created = -1;
     if (o == WAITS) {
         waited = spawn_await_waiting(p, 20000);
-        create_file(ready_path);
+        /* the instant before the file exists: the program can wake before a later reading */
         created = spawn_boottime_ms();
+        create_file(ready_path);
     }
     struct spawn_result r;
     spawn_finish(p, &r);

@@ -23,8 +23,9 @@ static double run_released_when_waiting(struct spawn_result *r, const char *name
     struct spawn_proc *p = start_program(argv, env, 30000);
     double created = -1;
     if (spawn_await_output(p, "still waiting after", 20000)) {
-        create_file(path);
+        /* the instant before the file exists: the program can wake before a later reading */
         created = spawn_boottime_ms();
+        create_file(path);
     }
     spawn_finish(p, r);
     return created;

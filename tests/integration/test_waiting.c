@@ -70,8 +70,9 @@ static double run_with_ready_file(struct spawn_result *r, const char *name, cons
     bool ready = marker ? spawn_await_output(p, marker, 20000) : spawn_await_waiting(p, 20000);
     double created = -1;
     if (ready) {
-        create_file(path);
+        /* the instant before the file exists: the program can wake before a later reading */
         created = spawn_boottime_ms();
+        create_file(path);
     }
     spawn_finish(p, r);
     return created;
@@ -207,8 +208,9 @@ Test(waiting, the_hang_timeout_writes_a_hang_record_with_a_backtrace_and_keeps_w
     struct spawn_proc *p = start_program(argv, env, 30000);
     /* the pool initializes only once the hang record is there: the wait went on after it */
     bool hang = await_in_file(log_path, "\"event\":\"hang\"", 20000);
-    create_file(ready_path);
+    /* the instant before the file exists: the program can wake before a later reading */
     double created = spawn_boottime_ms();
+    create_file(ready_path);
     struct spawn_result r;
     spawn_finish(p, &r);
     cr_expect(hang, "no hang record within 20 s");
