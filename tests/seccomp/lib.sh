@@ -38,3 +38,34 @@ for line in open(sys.argv[1]):
 print(n)
 PY
 }
+
+# wait_for WHAT COMMAND...: until COMMAND succeeds (60 s at most).
+wait_for() {
+    what=$1
+    shift
+    i=0
+    until "$@"; do
+        i=$((i + 1))
+        [ $i -lt 600 ] || fail "timed out waiting for $what"
+        sleep 0.1
+    done
+}
+# hangs_at_least LOG N: the log holds N hang records (a call held past the hang timeout).
+hangs_at_least() {
+    n=$(grep -c '"event":"hang"' "$1" 2>/dev/null)
+    [ "${n:-0}" -ge "$2" ]
+}
+
+# run_released LOG COMMAND...: runs COMMAND (output in $T/out) under the command with a pool that
+# initializes only once its log shows a call held for 300 ms, so that a slow start on a loaded
+# machine cannot let the init moment pass before the program asks. Returns COMMAND's status.
+run_released() {
+    log=$1
+    shift
+    rm -f "$T/ready" "$log"
+    $E -q -r "$T/ready" -t 300ms -l "$log" "$@" >"$T/out" &
+    released_pid=$!
+    wait_for "a held call" hangs_at_least "$log" 1
+    $E ready "$T/ready" || fail "earlyrandom ready"
+    wait $released_pid
+}
