@@ -26,8 +26,7 @@ void er_summary_free(struct er_summary *s)
     memset(s, 0, sizeof *s);
 }
 
-/* Grows an array of elem-sized items so that one more fits. */
-static bool reserve(void **items, size_t *cap, size_t len, size_t elem)
+bool er_reserve(void **items, size_t *cap, size_t len, size_t elem)
 {
     if (len < *cap)
         return true;
@@ -48,7 +47,7 @@ static bool counts_add(struct er_counts *c, const char *name, uint64_t n)
             return true;
         }
     }
-    if (!reserve((void **)&c->items, &c->cap, c->len, sizeof c->items[0]))
+    if (!er_reserve((void **)&c->items, &c->cap, c->len, sizeof c->items[0]))
         return false;
     char *copy = strdup(name);
     if (copy == NULL)
@@ -62,7 +61,7 @@ static struct er_program *find_program(struct er_summary *s, const char *exe)
     for (size_t i = 0; i < s->len; i++)
         if (strcmp(s->programs[i].exe, exe) == 0)
             return &s->programs[i];
-    if (!reserve((void **)&s->programs, &s->cap, s->len, sizeof s->programs[0]))
+    if (!er_reserve((void **)&s->programs, &s->cap, s->len, sizeof s->programs[0]))
         return NULL;
     struct er_program *p = &s->programs[s->len];
     memset(p, 0, sizeof *p);

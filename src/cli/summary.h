@@ -45,6 +45,9 @@ struct er_summary {
     char *first_malformed; /* "FILE:LINE" of the first one, or NULL */
 };
 
+/* Grows an array of elem-sized items so that one more fits; false when out of memory. */
+bool er_reserve(void **items, size_t *cap, size_t len, size_t elem);
+
 void er_summary_init(struct er_summary *s);
 void er_summary_free(struct er_summary *s);
 

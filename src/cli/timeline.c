@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "summary.h"
+
 /* ------------------------------------------------------------------------- the model */
 
 void er_timeline_init(struct er_timeline *t) { memset(t, 0, sizeof *t); }
@@ -24,26 +26,13 @@ void er_timeline_free(struct er_timeline *t)
 
 static bool is(const char *a, const char *b) { return a != NULL && strcmp(a, b) == 0; }
 
-static bool grow(void **items, size_t *cap, size_t len, size_t elem)
-{
-    if (len < *cap)
-        return true;
-    size_t ncap = *cap ? *cap * 2 : 8;
-    void *p = realloc(*items, ncap * elem);
-    if (p == NULL)
-        return false;
-    *items = p;
-    *cap = ncap;
-    return true;
-}
-
 /* A process is a program and a pid: pids are reused across boots and logs, programs by many. */
 static struct er_timeline_proc *find_proc(struct er_timeline *t, const char *exe, long pid)
 {
     for (size_t i = t->len; i-- > 0;)
         if (t->procs[i].pid == pid && strcmp(t->procs[i].exe, exe) == 0)
             return &t->procs[i];
-    if (!grow((void **)&t->procs, &t->cap, t->len, sizeof t->procs[0]))
+    if (!er_reserve((void **)&t->procs, &t->cap, t->len, sizeof t->procs[0]))
         return NULL;
     struct er_timeline_proc *p = &t->procs[t->len];
     memset(p, 0, sizeof *p);
@@ -149,7 +138,7 @@ bool er_timeline_add(struct er_timeline *t, const struct er_record *r, bool has_
     if (!is(r->event, "request") && !is(r->event, "hang"))
         return true;
     struct er_timeline_proc *p = find_proc(t, r->exe ? r->exe : "?", r->pid);
-    if (p == NULL || !grow((void **)&p->marks, &p->cap, p->len, sizeof p->marks[0]))
+    if (p == NULL || !er_reserve((void **)&p->marks, &p->cap, p->len, sizeof p->marks[0]))
         return false;
     struct er_timeline_mark *m = &p->marks[p->len];
     memset(m, 0, sizeof *m);
