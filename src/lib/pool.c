@@ -115,15 +115,24 @@ static bool ready_file_exists(void)
     return exists;
 }
 
-bool er_pool_initialized(void)
+bool er_pool_initialized_by_clock(void)
 {
     if (__atomic_load_n(&initialized, __ATOMIC_ACQUIRE))
         return true;
-    bool now_ready = (init_at_ns != ER_DURATION_NEVER && er_boottime_ns() >= init_at_ns) ||
-                     (ready_file != NULL && ready_file_exists());
-    if (now_ready)
-        __atomic_store_n(&initialized, 1, __ATOMIC_RELEASE);
-    return now_ready;
+    if (init_at_ns == ER_DURATION_NEVER || er_boottime_ns() < init_at_ns)
+        return false;
+    __atomic_store_n(&initialized, 1, __ATOMIC_RELEASE);
+    return true;
+}
+
+bool er_pool_initialized(void)
+{
+    if (er_pool_initialized_by_clock())
+        return true;
+    if (ready_file == NULL || !ready_file_exists())
+        return false;
+    __atomic_store_n(&initialized, 1, __ATOMIC_RELEASE);
+    return true;
 }
 
 static int64_t min_deadline(int64_t a, int64_t b)

@@ -21,6 +21,8 @@ void er_pool_forget_in_child(void) __attribute__((visibility("hidden")));
 
 /* True once the init moment has passed or the ready file exists; stays true afterwards. */
 bool er_pool_initialized(void) __attribute__((visibility("hidden")));
+/* The same, by the init moment alone: no system call, for checks made on every hooked call. */
+bool er_pool_initialized_by_clock(void) __attribute__((visibility("hidden")));
 
 /* The next CLOCK_BOOTTIME moment at which the pool may become initialized: the init moment, or
  * the next look at the ready file; ER_DURATION_NEVER when nothing can change it. */

@@ -166,6 +166,10 @@ static void forget_in_child(void)
     cached_tid = 0;
     er_pool_forget_in_child();
     er_sink_forget_in_child();
+    /* Another thread of the parent was loading the settings: the child loads them again rather
+     * than wait for a thread it does not have. */
+    if (__atomic_load_n(&load_state, __ATOMIC_RELAXED) == 1 && !loading_in_this_thread)
+        __atomic_store_n(&load_state, 0, __ATOMIC_RELAXED);
 }
 
 static pid_t current_pid(void)
@@ -282,14 +286,21 @@ static void load_settings(void)
         er_settings.policy = ER_POLICY_PASSTHROUGH;
         er_settings.log = ER_LOG_NONE;
     }
-    /* Only from here on is there state that a fork child must forget. */
-    pthread_atfork(NULL, NULL, forget_in_child);
     er_pool_setup(&er_settings, start_ns);
     er_sink_setup(&er_settings, secure ? NULL : lookup_variable(ER_ENV_RING, NULL));
     bool nothing_to_log = er_settings.log == ER_LOG_NONE;
     if ((er_settings.policy == ER_POLICY_PASSTHROUGH && nothing_to_log) ||
         (!er_settings.log_all && er_pool_initialized()))
         __atomic_store_n(&er_fast_flag, 1, __ATOMIC_RELAXED);
+}
+
+bool er_settle(void)
+{
+    if (!er_loaded())
+        return false;
+    if (!er_settings.log_all && er_pool_initialized_by_clock())
+        __atomic_store_n(&er_fast_flag, 1, __ATOMIC_RELAXED);
+    return __atomic_load_n(&er_fast_flag, __ATOMIC_RELAXED);
 }
 
 bool er_loaded(void)
@@ -320,6 +331,9 @@ __attribute__((constructor)) static void earlyrandom_constructor(void)
 {
     int saved = errno;
     take_start();
+    /* Here and not where the settings are loaded: that can be a close in a fork handler, which
+     * runs under the lock pthread_atfork takes. */
+    pthread_atfork(NULL, NULL, forget_in_child);
     errno = saved;
 }
 

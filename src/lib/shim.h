@@ -21,8 +21,16 @@
  * is off, or the policy is passthrough with no log. Set once, never cleared. */
 extern int er_fast_flag ER_HIDDEN;
 
+/* For a hook called before the flag is set: loads the settings if no hook has yet, and sets the
+ * flag when nothing is left to do. Without it a program that never asks for entropy would check
+ * every descriptor it opens, reads and closes for as long as it runs. */
+bool er_settle(void) ER_HIDDEN ER_SLOW_PATH;
+
 /* The whole cost of a hook once the pool is initialized: one relaxed load. */
-static inline bool er_fast(void) { return ER_LIKELY(__atomic_load_n(&er_fast_flag, __ATOMIC_RELAXED)); }
+static inline bool er_fast(void)
+{
+    return ER_LIKELY(__atomic_load_n(&er_fast_flag, __ATOMIC_RELAXED)) || er_settle();
+}
 
 /* The settings, valid once er_loaded() returned true. */
 extern struct er_settings er_settings ER_HIDDEN;
