@@ -382,6 +382,29 @@ Test(json, every_single_byte)
     }
 }
 
+/* Runs of plain bytes are measured a word at a time: every byte at every offset of a word and of
+ * the bytes after the last whole word must still be seen. */
+Test(json, every_single_byte_at_every_offset)
+{
+    char in[20], tok[128], want[128];
+    int wrong = 0, first_byte = 0, first_offset = 0;
+    for (int b = 1; b < 256; b++) {
+        for (int at = 0; at < 19; at++) {
+            memset(in, 'a', 19);
+            in[19] = '\0';
+            in[at] = (char)b;
+            exe_token(in, tok, sizeof tok);
+            jv_expected_token(in, strlen(in), want);
+            if (strcmp(tok, want) != 0 && wrong++ == 0) {
+                first_byte = b;
+                first_offset = at;
+            }
+        }
+    }
+    cr_assert_eq(wrong, 0, "%d strings escaped wrongly, the first byte 0x%02x at offset %d", wrong,
+                 first_byte, first_offset);
+}
+
 Test(json, valid_multibyte_utf8_passes_through)
 {
     static const char *const valid[] = {
