@@ -88,11 +88,11 @@ def remove(*paths):
             os.unlink(p)
 
 
-def count_lines(path):
+def count_lines(path, without=None):
     if not os.path.exists(path):
         return 0
     with open(path, "rb") as f:
-        return sum(1 for _ in f)
+        return sum(1 for line in f if without is None or without not in line)
 
 
 def check_log(path, expected, min_tids=0, min_pids=0):
@@ -242,7 +242,7 @@ class Bench:
         configs = [
             ("command", "one logged event under the earlyrandom command (file, through its ring)",
              self.command_env(), self.command_prefix(logfile, "--policy=passthrough", "--log-all"),
-             2.0, "file"),
+             2.0, "preload"),
             ("file", "one logged event, to a file, alone (open, append, close)",
              self.env_with(LOG=logfile, **logged), (), None, "file"),
             ("null", "one logged event, to stderr = /dev/null", self.env_with(LOG="stderr", **logged),
@@ -263,7 +263,10 @@ class Bench:
                 remove(logfile, errfile)
                 with open(errfile, "w") as err:
                     cpu = self.op(env, "getrandom-nb", n, stderr=err, prefix=prefix)[1]
+                # Under the command the syscall engine also logs the C library's own requests
+                # (malloc's random seed): only the preload's records are the program's calls.
                 lines = {"file": lambda: count_lines(logfile),
+                         "preload": lambda: count_lines(logfile, b'"engine":"seccomp"'),
                          "stderr": lambda: count_lines(errfile)}.get(counted, lambda: None)()
                 if lines is not None and lines != n + warmup(n):
                     raise RuntimeError(f"{key}: {lines} log lines, expected {n + warmup(n)}")
