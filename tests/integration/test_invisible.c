@@ -123,3 +123,42 @@ Test(invisible, under_the_command_every_policy)
     }
     free(base);
 }
+
+/* Once the pool is initialized the library costs no system call: a program that opens, reads and
+ * closes an ordinary file, and never asks for entropy, makes exactly the stat calls after its
+ * open that it makes without the library (the library used to fstat every descriptor such a program opened). strace
+ * is the independent witness. */
+static int stat_calls(const char *probe, bool preload)
+{
+    const char *trace_path = test_path("stat-calls.strace");
+    unlink(trace_path);
+    const char *argv[] = { "/usr/bin/strace", "-f", "-qq", "-e", "trace=%fstat,%stat,openat",
+                           "-e", "signal=none", "-o", trace_path, probe, "dev-read",
+                           "/etc/passwd", "64", NULL };
+    const char *env[] = { "EARLYRANDOM_INIT_AFTER=0", "EARLYRANDOM_LOG=none", NULL };
+    struct spawn_result r;
+    run_program(&r, argv, env, preload, 30000);
+    cr_assert_eq(r.exit_code, 0, "strace %s failed (exit %d): %s", probe, r.exit_code, r.err);
+    spawn_free(&r);
+    size_t len = 0;
+    char *trace = read_whole(trace_path, &len);
+    cr_assert_not_null(trace, "strace wrote nothing");
+    /* From the program's open on: the loader's own fstat of the preloaded library comes before. */
+    const char *opened = strstr(trace, "\"/etc/passwd\"");
+    cr_assert_not_null(opened, "strace saw no open of /etc/passwd:\n%s", trace);
+    int calls = count_lines_with(opened, "stat");
+    free(trace);
+    return calls;
+}
+
+Test(invisible, no_system_call_of_its_own_once_initialized)
+{
+    if (access("/usr/bin/strace", X_OK) != 0)
+        cr_skip_test("strace is not installed (scripts/install-deps installs it)");
+    const char *const probes[] = { er_probe_plain, er_probe_fortified };
+    for (size_t i = 0; i < 2; i++) {
+        int without = stat_calls(probes[i], false), with = stat_calls(probes[i], true);
+        cr_expect_eq(with, without, "%s: %d stat calls with the library, %d without", probes[i],
+                     with, without);
+    }
+}
