@@ -7,6 +7,7 @@ src_cli_libercli_la_SOURCES = \
 	src/cli/bootview.c src/cli/bootview.h \
 	src/cli/hang.c src/cli/hang.h \
 	src/cli/kernlog.c src/cli/kernlog.h \
+	src/cli/ktrace.c src/cli/ktrace.h \
 	src/cli/logparse.c src/cli/logparse.h \
 	src/cli/options.c src/cli/options.h \
 	src/cli/plan.c src/cli/plan.h \
