@@ -5,6 +5,7 @@ src_cli_libercli_la_SOURCES = \
 	src/cli/audit.c src/cli/audit.h \
 	src/cli/binprobe.c src/cli/binprobe.h \
 	src/cli/bootview.c src/cli/bootview.h \
+	src/cli/coverage.c src/cli/coverage.h \
 	src/cli/hang.c src/cli/hang.h \
 	src/cli/kernlog.c src/cli/kernlog.h \
 	src/cli/ktrace.c src/cli/ktrace.h \

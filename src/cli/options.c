@@ -108,6 +108,8 @@ const char er_cli_usage_audit[] =
     "written; a failed enable puts back what it changed. Run it as root.\n";
 
 #define ER_ACCEPT_PICTURE "a file name, or - for stdout"
+#define ER_ACCEPT_TRACE "a saved tracefs trace file, or - for stdin"
+#define ER_ACCEPT_KMSG "nothing (/dev/kmsg), or =FILE: a saved dmesg or journalctl -k"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -152,7 +154,7 @@ static int bad_value(char *err, size_t errlen, const char *option, const char *v
 
 enum {
     OPT_LOG_ALL = 256, OPT_FAIL_ON_HANG, OPT_SUMMARY, OPT_JSON, OPT_KMSG, OPT_SVG, OPT_HTML,
-    OPT_ROOT, OPT_AUDIT_LOG, OPT_LIBRARY,
+    OPT_ROOT, OPT_AUDIT_LOG, OPT_LIBRARY, OPT_TRACE, OPT_KERNEL_TRACE,
 };
 
 /* What a value-taking option accepts, for "needs a value" and "is not valid" messages. */
@@ -278,9 +280,11 @@ static int parse_report(int argc, char **argv, struct er_cli_options *o, char *e
 {
     static const struct option longopts[] = {
         { "json", no_argument, NULL, OPT_JSON },
-        { "kmsg", no_argument, NULL, OPT_KMSG },
+        { "kmsg", optional_argument, NULL, OPT_KMSG },
         { "svg", required_argument, NULL, OPT_SVG },
         { "html", required_argument, NULL, OPT_HTML },
+        { "trace", required_argument, NULL, OPT_TRACE },
+        { "root", required_argument, NULL, OPT_ROOT },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -289,7 +293,22 @@ static int parse_report(int argc, char **argv, struct er_cli_options *o, char *e
     while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_JSON: o->json = true; break;
-        case OPT_KMSG: o->kmsg = true; break;
+        case OPT_KMSG:
+            if (optarg != NULL && optarg[0] == '\0')
+                return bad_value(err, errlen, "--kmsg", optarg, ER_ACCEPT_KMSG);
+            o->kmsg = true;
+            o->kmsg_file = optarg;
+            break;
+        case OPT_TRACE:
+            if (optarg[0] == '\0')
+                return bad_value(err, errlen, "--trace", optarg, ER_ACCEPT_TRACE);
+            o->trace = optarg;
+            break;
+        case OPT_ROOT:
+            if (optarg[0] == '\0')
+                return bad_value(err, errlen, "--root", optarg, "a directory");
+            o->root = optarg;
+            break;
         case OPT_SVG:
         case OPT_HTML:
             if (optarg[0] == '\0')
@@ -302,12 +321,24 @@ static int parse_report(int argc, char **argv, struct er_cli_options *o, char *e
             if (optopt == OPT_SVG || optopt == OPT_HTML)
                 return fail(err, errlen, "option %s needs a value (%s)",
                             optopt == OPT_SVG ? "--svg" : "--html", ER_ACCEPT_PICTURE);
+            if (optopt == OPT_TRACE)
+                return fail(err, errlen, "option --trace needs a value (%s)", ER_ACCEPT_TRACE);
+            if (optopt == OPT_ROOT)
+                return fail(err, errlen, "option --root needs a value (a directory)");
             return getopt_error(argv, c, err, errlen);
         default: return getopt_error(argv, c, err, errlen);
         }
     }
-    if (optind >= argc && !o->kmsg)
+    if (optind >= argc && !o->kmsg && o->trace == NULL)
         return fail(err, errlen, "report: no log file given (use '-' for stdin)");
+    if (o->root != NULL && o->trace == NULL)
+        return fail(err, errlen, "report: --root applies only with --trace (it is where the "
+                                 "traced system's binaries are)");
+    if (o->trace != NULL && strcmp(o->trace, "-") == 0)
+        for (int i = optind; i < argc; i++)
+            if (strcmp(argv[i], "-") == 0)
+                return fail(err, errlen, "report: --trace - and the log '-' both read stdin; "
+                                         "give one a file name");
     bool svg_out = o->svg != NULL && strcmp(o->svg, "-") == 0;
     bool html_out = o->html != NULL && strcmp(o->html, "-") == 0;
     if (svg_out && html_out)
