@@ -585,6 +585,11 @@ static bool judge_unlogged(struct work *w, struct binaries *b, struct er_cov_pro
                        "no exec seen in the trace: a kernel thread, a usermode helper or a fork "
                        "of a process the trace does not name, so there is no binary to examine");
     const char *file = p->exec->filename;
+    long sibling = only_glibc ? logged_sibling(w, p) : 0;
+    if (sibling > 0)
+        return set_why(p, ER_COV_GLIBC,
+                       "%s: the library loads into %s (it logged pid %ld running it)", glibc_words,
+                       file, sibling);
     if (b->root != NULL) {
         const struct probe_cache *pc = examine(b, file);
         if (pc == NULL)
@@ -617,11 +622,6 @@ static bool judge_unlogged(struct work *w, struct binaries *b, struct er_cov_pro
                        file, pr->loader[0] ? pr->loader : "no interpreter",
                        p->early_calls, p->early_calls == 1 ? "" : "s");
     }
-    long sibling = only_glibc ? logged_sibling(w, p) : 0;
-    if (sibling > 0)
-        return set_why(p, ER_COV_GLIBC,
-                       "%s: the library loads into %s (it logged pid %ld running it)", glibc_words,
-                       file, sibling);
     if (only_glibc)
         return set_why(p, ER_COV_UNEXPLAINED,
                        "only 8-byte GRND_NONBLOCK requests, the shape of glibc's own, but %s was "

@@ -1,0 +1,227 @@
+/* 'earlyrandom report --trace' on a boot written in the kernel's own trace format
+ * (tests/cli/data/trace: trace.txt as tracefs writes it, dmesg.txt, the library's log.jsonl),
+ * and the blind spot that used to say a request the kernel held counts as later. */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "bootview.h"
+#include "testspawn.h"
+
+#define ER ER_ABS_BUILDDIR "/src/cli/earlyrandom"
+#define DATA ER_ABS_SRCDIR "/tests/cli/data/trace/"
+#define REALBOOT ER_ABS_SRCDIR "/tests/data/realboot/"
+
+static void run(struct spawn_result *r, const char *const *args)
+{
+    const char *argv[32] = { ER };
+    size_t a = 1;
+    for (size_t i = 0; args[i] && a < 31; i++)
+        argv[a++] = args[i];
+    argv[a] = NULL;
+    spawn_run(r, &(struct spawn_opts){ .argv = argv, .inherit_env = true });
+}
+
+#define RUN(r, ...) run((r), (const char *const[]){ __VA_ARGS__, NULL })
+
+static void has(const char *text, const char *what)
+{
+    cr_assert(strstr(text, what) != NULL, "missing: %s\n--- in:\n%s", what, text);
+}
+
+static void lacks(const char *text, const char *what)
+{
+    cr_assert(strstr(text, what) == NULL, "unexpected: %s\n--- in:\n%s", what, text);
+}
+
+/* The words of the blind spots: the library samples the kernel's pool before the call. */
+Test(blind_spots, a_request_the_kernel_held_counts_as_early)
+{
+    bool early = false;
+    for (size_t i = 0; er_blind_spots[i] != NULL; i++) {
+        lacks(er_blind_spots[i], "counts as later");
+        early = early || strstr(er_blind_spots[i], "counts as early") != NULL;
+    }
+    cr_assert(early, "no blind spot says that a request the kernel held counts as early");
+}
+
+/* ...and the view counts such a record (flags 0, the pool uninitialized before it) as early. */
+Test(blind_spots, the_boot_view_agrees)
+{
+    struct er_boot b;
+    er_boot_init(&b);
+    struct er_record r = { .event = "request", .api = "getrandom", .flags = "0", .has_bytes = true,
+                           .bytes = 32, .exe = "/usr/lib/systemd/systemd-random-seed",
+                           .kernel_pool = "uninitialized", .action = "pass" };
+    cr_assert(er_boot_add(&b, &r));
+    cr_assert_eq(b.early, 1);
+    cr_assert_eq(b.later, 0);
+    er_boot_free(&b);
+}
+
+Test(trace, text_without_binaries)
+{
+    struct spawn_result r;
+    RUN(&r, "report", "--trace", DATA "trace.txt", "--kmsg=" DATA "dmesg.txt", DATA "log.jsonl");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    has(r.out, "The pool was initialized at 7.354211 s ('crng init done' in the kernel log).");
+    has(r.out, "Coverage: 17 processes asked before init in the trace; the library logged 8; 12 "
+               "are explained; unexplained: 91 /sbin/modprobe, 111 /sbin/modprobe, 150 "
+               "/usr/local/bin/static-tool, 160 /usr/bin/go-daemon, 170 /usr/bin/mystery.");
+    has(r.out, "was not examined to show it is a glibc program (give --root DIR)");
+    /* glibc's own request, with the library's records of the same process as evidence */
+    has(r.out, "the library saw every other request; 1 was glibc's own 8-byte GRND_NONBLOCK");
+    /* ...or of another process that ran the same file */
+    has(r.out, "the library loads into /usr/bin/systemd-tmpfiles (it logged pid 128 running it)");
+    has(r.out, "exec'd at 1.200000 s, before PID 1 exec'd the real root's init at 2.400000 s");
+    has(r.out, "     70  <...>");
+    has(r.out, "no exec seen in the trace");
+    /* the zero-byte probe and the request after init are not counted */
+    lacks(r.out, "/usr/bin/checker");
+    lacks(r.out, "/usr/bin/late");
+    /* the kernel's wait, which the passthrough record cannot hold */
+    has(r.out, "the kernel held a request 1420.000 ms (the library waited 0.000 ms)");
+    has(r.out, "14 calls matched the library's records one for one");
+    has(r.out, "the trace's clock is 25.800 ms ahead of the records' boot_ms");
+    has(r.out, "13 one-byte GRND_NONBLOCK calls were the library's own probes");
+    spawn_free(&r);
+}
+
+/* udevd runs as a symbolic link to udevadm; its workers are forks that rename themselves. */
+Test(trace, rows_by_the_name_each_ran_as)
+{
+    struct spawn_result r;
+    RUN(&r, "report", "--trace", DATA "trace.txt", "--kmsg=" DATA "dmesg.txt", DATA "log.jsonl");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    has(r.out, "\n/usr/bin/udevadm                            1        16 ");
+    has(r.out, "\n/lib/systemd/systemd-udevd                  2        32 ");
+    has(r.out, "\n(udev-worker)                               1        16 ");
+    has(r.out, "\n(sd-executor)                               2        32 ");
+    has(r.out, "\n/sbin/init                                  3        48 "); /* exe "" in its log */
+    spawn_free(&r);
+    /* Without the trace the log has only the resolved exe: one row for all three. */
+    RUN(&r, "report", DATA "log.jsonl");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    has(r.out, "\n/usr/bin/udevadm                            4        64 ");
+    lacks(r.out, "systemd-udevd");
+    spawn_free(&r);
+}
+
+static void copy_file(const char *from, const char *root, const char *to)
+{
+    char path[4096], cmd[16384];
+    snprintf(path, sizeof path, "%s%s", root, to);
+    snprintf(cmd, sizeof cmd, "mkdir -p \"$(dirname '%s')\" && cp '%s' '%s'", path, from, path);
+    cr_assert_eq(system(cmd), 0, "%s", cmd);
+}
+
+/* The root the binaries are examined in: a static one, a Go one, glibc programs. */
+static void make_root(char *root, size_t cap)
+{
+    snprintf(root, cap, "/tmp/er-trace-root-XXXXXX");
+    cr_assert_not_null(mkdtemp(root));
+    copy_file("/bin/true", root, "/sbin/modprobe");
+    copy_file(ER_ABS_BUILDDIR "/tests/cli/static-helper", root, "/usr/local/bin/static-tool");
+    copy_file(ER_ABS_BUILDDIR "/tests/cli/fake-go", root, "/usr/bin/go-daemon");
+    copy_file("/bin/true", root, "/usr/bin/mystery");
+    /* An absolute symbolic link resolves inside the root, not on this machine. */
+    char link[4200];
+    snprintf(link, sizeof link, "%s/sbin/modprobe-link", root);
+    cr_assert_eq(symlink("/sbin/modprobe", link), 0);
+}
+
+static void remove_root(const char *root)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
+    cr_assert_eq(system(cmd), 0);
+}
+
+Test(trace, json_with_the_binaries)
+{
+    char root[64];
+    make_root(root, sizeof root);
+    struct spawn_result r;
+    RUN(&r, "report", "--json", "--trace", DATA "trace.txt", "--kmsg=" DATA "dmesg.txt", "--root",
+        root, DATA "log.jsonl");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    has(r.out, "\"coverage\":{\"trace_processes\":17,\"seen_by_library\":8,\"explained\":16,"
+               "\"unexplained\":[{\"pid\":170,");
+    has(r.out, "\"reason\":\"static\"");
+    has(r.out, "\"reason\":\"go\"");
+    has(r.out, "is dynamically linked against glibc (/lib");
+    has(r.out, "\"init_s\":7.354211,\"init_source\":\"kernel log\",\"clock_offset_ms\":25.800");
+    /* It parses as one JSON document. */
+    char path[] = "/tmp/er-trace-json-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    cr_assert_eq(write(fd, r.out, strlen(r.out)), (ssize_t)strlen(r.out));
+    close(fd);
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "python3 -c 'import json,sys; json.load(open(sys.argv[1]))' %s", path);
+    cr_assert_eq(system(cmd), 0, "not JSON: %s", r.out);
+    unlink(path);
+    spawn_free(&r);
+    remove_root(root);
+}
+
+Test(trace, the_moment_from_the_trace_without_a_kernel_log)
+{
+    struct spawn_result r;
+    RUN(&r, "report", "--trace", DATA "trace.txt", DATA "log.jsonl");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    has(r.out, "The pool was initialized at 7.334450 s (from the trace: its first request that got "
+               "bytes without GRND_INSECURE");
+    spawn_free(&r);
+    /* a dump of the kernel log given as a LOG counts too */
+    RUN(&r, "report", "--trace", DATA "trace.txt", DATA "dmesg.txt", DATA "log.jsonl");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    has(r.out, "The pool was initialized at 7.354211 s ('crng init done' in the kernel log).");
+    spawn_free(&r);
+}
+
+Test(trace, errors_name_the_option)
+{
+    struct spawn_result r;
+    RUN(&r, "report", "--trace", "/nonexistent/trace.txt", DATA "log.jsonl");
+    cr_assert_eq(r.status, 125);
+    cr_assert_str_eq(r.err, "earlyrandom: report: cannot open --trace '/nonexistent/trace.txt': "
+                            "No such file or directory\n");
+    cr_assert_str_eq(r.out, "");
+    spawn_free(&r);
+    RUN(&r, "report", "--trace", DATA "log.jsonl", DATA "log.jsonl");
+    cr_assert_eq(r.status, 125);
+    has(r.err, "holds no sys_getrandom or sched_process_exec event; record it with "
+               "trace_event=syscalls:sys_enter_getrandom,");
+    cr_assert_str_eq(r.out, "");
+    spawn_free(&r);
+    RUN(&r, "report", "--root", "/", DATA "log.jsonl");
+    cr_assert_eq(r.status, 125);
+    has(r.err, "--root applies only with --trace");
+    spawn_free(&r);
+    RUN(&r, "report", "--trace");
+    cr_assert_eq(r.status, 125);
+    has(r.err, "option --trace needs a value (a saved tracefs trace file, or - for stdin)");
+    spawn_free(&r);
+    RUN(&r, "report", "--kmsg=", DATA "log.jsonl");
+    cr_assert_eq(r.status, 125);
+    has(r.err, "--kmsg '' is not valid; accepted: ");
+    spawn_free(&r);
+}
+
+/* The real boot the VM test recorded, when it is in the tree: every process is accounted for. */
+Test(trace, real_boot)
+{
+    if (access(REALBOOT "trace.txt", R_OK) != 0)
+        cr_skip_test("no real boot recorded in tests/data/realboot");
+    struct spawn_result r;
+    RUN(&r, "report", "--json", "--trace", REALBOOT "trace.txt", "--kmsg=" REALBOOT "dmesg.txt",
+        REALBOOT "log.jsonl");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    has(r.out, "\"unexplained\":[]");
+    spawn_free(&r);
+}
