@@ -385,6 +385,7 @@ static int parse_audit(int argc, char **argv, struct er_cli_options *o, char *er
         { "root", required_argument, NULL, OPT_ROOT },
         { "log", required_argument, NULL, OPT_AUDIT_LOG },
         { "library", required_argument, NULL, OPT_LIBRARY },
+        { "kernel-trace", no_argument, NULL, OPT_KERNEL_TRACE },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -407,6 +408,7 @@ static int parse_audit(int argc, char **argv, struct er_cli_options *o, char *er
                 return bad_value(err, errlen, "--library", optarg, ER_AUDIT_ACCEPT_LIBRARY);
             o->audit_library = optarg;
             break;
+        case OPT_KERNEL_TRACE: o->audit_kernel_trace = true; break;
         case 'h': o->mode = ER_MODE_HELP; o->help_topic = "audit"; return 0;
         case ':':
             if (optopt == OPT_ROOT)
@@ -431,9 +433,15 @@ static int parse_audit(int argc, char **argv, struct er_cli_options *o, char *er
         strcmp(action, "status") != 0)
         return bad_value(err, errlen, "audit action", action, "enable, disable, status");
     o->audit_action = action;
-    if (strcmp(action, "enable") != 0 && (o->audit_log != NULL || o->audit_library != NULL))
-        return fail(err, errlen, "audit %s: %s applies only to 'audit enable'", action,
-                    o->audit_log != NULL ? "--log" : "--library");
+    if (strcmp(action, "enable") != 0 &&
+        (o->audit_log != NULL || o->audit_library != NULL || o->audit_kernel_trace))
+        return fail(err, errlen, "audit %s: %s applies only to 'audit enable'%s", action,
+                    o->audit_log != NULL       ? "--log"
+                    : o->audit_library != NULL ? "--library"
+                                               : "--kernel-trace",
+                    o->audit_kernel_trace && strcmp(action, "disable") == 0
+                        ? " (disable always takes the kernel trace away)"
+                        : "");
     return 0;
 }
 

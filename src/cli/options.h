@@ -58,6 +58,7 @@ struct er_cli_options {
     const char *audit_root;
     const char *audit_log;
     const char *audit_library;
+    bool audit_kernel_trace; /* enable: also arrange for the next boot to record the trace */
 };
 
 /* The engines of --engine and EARLYRANDOM_ENGINE. */

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "bootview.h"
 #include "testspawn.h"
 
@@ -224,4 +225,162 @@ Test(trace, real_boot)
     cr_assert_eq(r.status, 0, "%s", r.err);
     has(r.out, "\"unexplained\":[]");
     spawn_free(&r);
+}
+
+/* ---- audit enable --kernel-trace ---- */
+
+#define WORDS ER_AUDIT_TRACE_WORDS
+
+static void check_add(const char *in, const char *want, bool want_changed)
+{
+    bool changed, conflict;
+    char *s = er_cmdline_add_trace(in, &changed, &conflict);
+    cr_assert_not_null(s);
+    cr_assert_str_eq(s, want, "from [%s]", in);
+    cr_assert_eq(changed, want_changed, "from [%s]", in);
+    cr_assert(!conflict);
+    free(s);
+}
+
+static void check_remove(const char *in, const char *want, size_t want_removed)
+{
+    size_t removed;
+    char *s = er_cmdline_remove_trace(in, &removed);
+    cr_assert_not_null(s);
+    cr_assert_str_eq(s, want, "from [%s]", in);
+    cr_assert_eq(removed, want_removed, "from [%s]", in);
+    free(s);
+}
+
+Test(kernel_trace, cmdline_words_added_once_and_taken_away_exactly)
+{
+    check_add("root=/dev/sda1 quiet\n", "root=/dev/sda1 quiet " WORDS "\n", true);
+    check_add("root=/dev/sda1 quiet", "root=/dev/sda1 quiet " WORDS "\n", true);
+    check_add("", WORDS "\n", true);
+    check_add("quiet " WORDS "\n", "quiet " WORDS "\n", false);
+    check_add("quiet " ER_AUDIT_TRACE_BUF "\n", "quiet " ER_AUDIT_TRACE_BUF " " ER_AUDIT_TRACE_EVENTS "\n",
+              true);
+    check_remove("root=/dev/sda1 quiet " WORDS "\n", "root=/dev/sda1 quiet\n", 2);
+    check_remove(WORDS " quiet\n", "quiet\n", 2);
+    check_remove("a " ER_AUDIT_TRACE_EVENTS "  b\tc\n", "a  b\tc\n", 1);
+    check_remove("trace_buf_size=4Mx quiet\n", "trace_buf_size=4Mx quiet\n", 0);
+    bool changed, conflict;
+    char *s = er_cmdline_add_trace("quiet trace_event=sched:* x\n", &changed, &conflict);
+    cr_assert(conflict, "another trace_event= would override ours, or ours it");
+    cr_assert(!changed);
+    cr_assert_str_eq(s, "quiet trace_event=sched:* x\n");
+    free(s);
+}
+
+#define LIB ER_ABS_BUILDDIR "/src/lib/.libs/libearlyrandom.so"
+#define IN_ROOT_LIB "/usr/lib/earlyrandom/libearlyrandom.so"
+
+static char *slurp(const char *root, const char *path)
+{
+    char full[512];
+    snprintf(full, sizeof full, "%s%s", root, path);
+    FILE *f = fopen(full, "r");
+    if (f == NULL)
+        return NULL;
+    static char buf[8][4096];
+    static int next;
+    char *b = buf[next++ % 8];
+    size_t n = fread(b, 1, sizeof buf[0] - 1, f);
+    b[n] = '\0';
+    fclose(f);
+    return b;
+}
+
+static void put(const char *root, const char *path, const char *text)
+{
+    char full[512], cmd[1200];
+    snprintf(full, sizeof full, "%s%s", root, path);
+    snprintf(cmd, sizeof cmd, "mkdir -p \"$(dirname '%s')\"", full);
+    cr_assert_eq(system(cmd), 0);
+    FILE *f = fopen(full, "w");
+    cr_assert_not_null(f, "%s", full);
+    fputs(text, f);
+    fclose(f);
+}
+
+/* A root with the library where --library says, as 'audit enable' requires. */
+static void audit_root(char *root, size_t cap)
+{
+    cr_assert_eq(geteuid(), 0, "the audit tests run as root (audit enable refuses otherwise)");
+    snprintf(root, cap, "/tmp/er-trace-audit-XXXXXX");
+    cr_assert_not_null(mkdtemp(root));
+    copy_file(LIB, root, IN_ROOT_LIB);
+    put(root, "/etc/tmpfiles.d/.keep", "");
+}
+
+#define AUDIT(r, root, ...)                                                                        \
+    RUN((r), "audit", __VA_ARGS__, "--root", (root), "--library", IN_ROOT_LIB)
+
+Test(kernel_trace, grub_and_kernel_cmdline_set_up_then_taken_away)
+{
+    char root[64];
+    audit_root(root, sizeof root);
+    put(root, "/etc/default/grub", "GRUB_CMDLINE_LINUX=\"\"\n");
+    put(root, "/etc/kernel/cmdline", "root=UUID=1234 ro quiet\n");
+    struct spawn_result r;
+    AUDIT(&r, root, "enable", "--kernel-trace");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    has(r.out, "the kernel trace is set up for the next boot");
+    has(r.out, "then run update-grub inside ");
+    has(slurp(root, "/etc/default/grub.d/earlyrandom-trace.cfg"),
+        "\nGRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX " WORDS "\"\n");
+    cr_assert_str_eq(slurp(root, "/etc/kernel/cmdline"), "root=UUID=1234 ro quiet " WORDS "\n");
+    cr_assert_not_null(slurp(root, "/etc/ld.so.preload"), "the audit itself is enabled too");
+    spawn_free(&r);
+    RUN(&r, "audit", "status", "--root", root);
+    has(r.out, "kernel trace: asked for in ");
+    spawn_free(&r);
+    AUDIT(&r, root, "enable", "--kernel-trace");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    has(r.out, "the kernel trace was set up already, nothing changed");
+    spawn_free(&r);
+    RUN(&r, "audit", "disable", "--root", root);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert_null(slurp(root, "/etc/default/grub.d/earlyrandom-trace.cfg"));
+    cr_assert_str_eq(slurp(root, "/etc/kernel/cmdline"), "root=UUID=1234 ro quiet\n");
+    cr_assert_str_eq(slurp(root, "/etc/default/grub"), "GRUB_CMDLINE_LINUX=\"\"\n");
+    spawn_free(&r);
+    RUN(&r, "audit", "status", "--root", root);
+    has(r.out, "kernel trace: not asked for");
+    spawn_free(&r);
+    remove_root(root);
+}
+
+Test(kernel_trace, the_words_where_the_boot_loader_is_unknown)
+{
+    char root[64];
+    audit_root(root, sizeof root);
+    struct spawn_result r;
+    AUDIT(&r, root, "enable", "--kernel-trace");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    has(r.out, "the kernel trace needs words on the kernel command line");
+    has(r.out, "by hand:\n    " WORDS "\n");
+    cr_assert_null(slurp(root, "/etc/default/grub.d/earlyrandom-trace.cfg"));
+    cr_assert_null(slurp(root, "/etc/kernel/cmdline"));
+    spawn_free(&r);
+    remove_root(root);
+}
+
+Test(kernel_trace, another_trace_event_is_not_overridden)
+{
+    char root[64];
+    audit_root(root, sizeof root);
+    put(root, "/etc/kernel/cmdline", "quiet trace_event=sched:*\n");
+    struct spawn_result r;
+    AUDIT(&r, root, "enable", "--kernel-trace");
+    cr_assert_eq(r.status, 125);
+    has(r.err, "has a trace_event= of its own, and the kernel keeps only the last one");
+    has(r.err, "the audit is enabled, the kernel trace is not");
+    cr_assert_str_eq(slurp(root, "/etc/kernel/cmdline"), "quiet trace_event=sched:*\n");
+    spawn_free(&r);
+    RUN(&r, "audit", "status", "--kernel-trace");
+    cr_assert_eq(r.status, 125);
+    has(r.err, "--kernel-trace applies only to 'audit enable'");
+    spawn_free(&r);
+    remove_root(root);
 }
