@@ -109,5 +109,9 @@ EXTRA_DIST += \
 	tests/cli/data/garbage.jsonl \
 	tests/cli/data/trace/trace.txt \
 	tests/cli/data/trace/dmesg.txt \
-	tests/cli/data/trace/log.jsonl
+	tests/cli/data/trace/log.jsonl \
+	tests/data/realboot/README.md \
+	tests/data/realboot/trace.txt \
+	tests/data/realboot/dmesg.txt \
+	tests/data/realboot/log.jsonl
 CLEANFILES += tests/cli/setuid-true
