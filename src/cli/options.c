@@ -11,9 +11,11 @@
 
 const char er_cli_usage_run[] =
     "Usage: earlyrandom [OPTION]... [--] COMMAND [ARG]...\n"
-    "       earlyrandom report [--json] [--kmsg] [--svg FILE] [--html FILE] [LOG]...\n"
+    "       earlyrandom report [--json] [--kmsg[=FILE]] [--trace FILE [--root DIR]]\n"
+    "                          [--svg FILE] [--html FILE] [LOG]...\n"
     "       earlyrandom ready [PATH]\n"
     "       earlyrandom audit enable|disable|status [--root DIR] [--log WHERE]\n"
+    "                          [--kernel-trace]\n"
     "Run COMMAND as if early at boot, before the kernel's random pool is initialized,\n"
     "and show which programs ask for entropy and what they get.\n"
     "\n"
@@ -40,11 +42,13 @@ const char er_cli_usage_run[] =
     "  report [--json] LOG...   the --summary table from saved logs ('-' is stdin),\n"
     "                           and which programs asked before the kernel's pool\n"
     "                           was initialized; --kmsg reads the kernel log;\n"
+    "                           --trace FILE holds them against the kernel's trace;\n"
     "                           --svg/--html FILE draw them on a timeline\n"
     "  ready [PATH]             create the ready file (default $EARLYRANDOM_READY_FILE)\n"
     "  audit enable|disable|status\n"
     "                           log every program's requests from the next boot on\n"
-    "                           (/etc/ld.so.preload and /etc/earlyrandom.conf)\n"
+    "                           (/etc/ld.so.preload and /etc/earlyrandom.conf);\n"
+    "                           --kernel-trace: and the kernel's getrandom trace\n"
     "\n"
     "Exit status: COMMAND's status (128+N if killed by signal N), 124 after a hang\n"
     "with --fail-on-hang, 125 if earlyrandom itself fails, 126 if COMMAND cannot be\n"
@@ -55,7 +59,8 @@ const char er_cli_usage_run[] =
 
 const char er_cli_usage_report[] =
     "Usage: earlyrandom report [--json] [--svg FILE] [--html FILE] LOG...\n"
-    "       earlyrandom report [--json] [--svg FILE] [--html FILE] --kmsg [LOG]...\n"
+    "       earlyrandom report [--json] [--svg FILE] [--html FILE] --kmsg[=FILE] LOG...\n"
+    "       earlyrandom report [OPTION]... --trace FILE [--root DIR] [LOG]...\n"
     "Print a table per program (requests by API, bytes, waits, weak bytes, EAGAIN)\n"
     "from logs written with --log, EARLYRANDOM_LOG or /etc/earlyrandom.conf, then the\n"
     "boot audit: which programs asked for entropy while the kernel's own pool was\n"
@@ -66,6 +71,14 @@ const char er_cli_usage_report[] =
     "\n"
     "      --json        one JSON object instead of the tables\n"
     "      --kmsg        also read the kernel log (/dev/kmsg), for log = kmsg\n"
+    "      --kmsg=FILE   read a saved kernel log (dmesg, journalctl -k) instead\n"
+    "      --trace=FILE  the kernel's trace of getrandom and exec (tracefs text, as\n"
+    "                    'audit enable --kernel-trace' sets up; - is stdin): for\n"
+    "                    each process it shows asking before 'crng init done' (from\n"
+    "                    the kernel log), what the library saw, or the evidence why\n"
+    "                    it could not; rows are named as the processes ran\n"
+    "      --root=DIR    with --trace: the traced system's files, to examine the\n"
+    "                    binaries the trace names (/ on the machine that booted)\n"
     "      --svg=FILE    also draw the records on a timeline, as an SVG picture:\n"
     "                    a row per process, a mark per request coloured by what\n"
     "                    it got, waits as bars, the simulated init and the\n"
@@ -76,7 +89,8 @@ const char er_cli_usage_report[] =
     "  -h, --help        show this help and exit\n"
     "\n"
     "Malformed or truncated lines are counted and skipped. Exit status: 0, or 125\n"
-    "if a LOG cannot be read, a picture cannot be written or an option is wrong.\n";
+    "if a LOG or the trace cannot be read (or the trace has no getrandom or exec\n"
+    "event), a picture cannot be written or an option is wrong.\n";
 
 const char er_cli_usage_ready[] =
     "Usage: earlyrandom ready [PATH]\n"
@@ -86,7 +100,7 @@ const char er_cli_usage_ready[] =
 
 const char er_cli_usage_audit[] =
     "Usage: earlyrandom audit enable|disable|status [--root DIR] [--log WHERE]\n"
-    "                                               [--library PATH]\n"
+    "                                               [--library PATH] [--kernel-trace]\n"
     "Audit a real boot: 'enable' writes /etc/earlyrandom.conf (policy = passthrough,\n"
     "so nothing changes for any program, and log = WHERE) and then adds the library\n"
     "to /etc/ld.so.preload, so that every dynamically linked program started from\n"
@@ -102,10 +116,17 @@ const char er_cli_usage_audit[] =
     "      --library=PATH  the library as seen inside DIR (enable; default\n"
     "                      " ER_AUDIT_DEFAULT_LIBRARY ");\n"
     "                      it must be owned by root and writable by nobody else\n"
+    "      --kernel-trace  enable: also have the next boot record the kernel's trace\n"
+    "                      of getrandom and exec, for 'report --trace': a drop-in in\n"
+    "                      /etc/default/grub.d (GRUB; run update-grub), the words in\n"
+    "                      /etc/kernel/cmdline (systemd-boot, kernel-install), or,\n"
+    "                      where neither is there, the words to add by hand;\n"
+    "                      disable always takes them away\n"
     "  -h, --help          show this help and exit\n"
     "\n"
     "Exit status: 0, or 125 if an option is wrong or a file cannot be read or\n"
-    "written; a failed enable puts back what it changed. Run it as root.\n";
+    "written; a failed enable puts back what it changed (when only the kernel\n"
+    "trace fails, the audit stays enabled and it says so). Run it as root.\n";
 
 #define ER_ACCEPT_PICTURE "a file name, or - for stdout"
 #define ER_ACCEPT_TRACE "a saved tracefs trace file, or - for stdin"
