@@ -59,7 +59,7 @@ const char er_cli_usage_run[] =
 
 const char er_cli_usage_report[] =
     "Usage: earlyrandom report [--json] [--svg FILE] [--html FILE] LOG...\n"
-    "       earlyrandom report [--json] [--svg FILE] [--html FILE] --kmsg[=FILE] LOG...\n"
+    "       earlyrandom report [--json] [--svg|--html FILE] --kmsg[=FILE] [LOG]...\n"
     "       earlyrandom report [OPTION]... --trace FILE [--root DIR] [LOG]...\n"
     "Print a table per program (requests by API, bytes, waits, weak bytes, EAGAIN)\n"
     "from logs written with --log, EARLYRANDOM_LOG or /etc/earlyrandom.conf, then the\n"
