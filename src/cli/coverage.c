@@ -452,7 +452,8 @@ static bool probe_path(const char *root, const char *path, struct er_probe *out,
         return false;
     char self[64];
     snprintf(self, sizeof self, "/proc/self/fd/%d", fd);
-    bool ok = er_probe_file(self, 0, 0, out);
+    /* Any user but the file's owner may run it: setuid is secure mode for all of them. */
+    bool ok = er_probe_file(self, (uid_t)-1, (gid_t)-1, out);
     *err = ok ? 0 : errno;
     close(fd);
     return ok;
@@ -610,8 +611,10 @@ static bool judge_unlogged(struct work *w, struct binaries *b, struct er_cov_pro
                            file);
         if (pr->is_secure && !b->preload_has_library)
             return set_why(p, ER_COV_SETUID,
-                           "setuid, setgid or file capabilities (%s): the loader runs it in secure "
-                           "mode (AT_SECURE) and ignores LD_PRELOAD",
+                           "setuid, setgid or file capabilities (%s): run by another user than "
+                           "its owner, the loader runs it in secure mode (AT_SECURE) and ignores "
+                           "LD_PRELOAD, and the root's /etc/ld.so.preload does not name the "
+                           "library",
                            file);
         if (only_glibc && glibc_loader(pr))
             return set_why(p, ER_COV_GLIBC, "%s: %s is dynamically linked against glibc (%s)",

@@ -70,9 +70,10 @@ Test(trace, text_without_binaries)
     RUN(&r, "report", "--trace", DATA "trace.txt", "--kmsg=" DATA "dmesg.txt", DATA "log.jsonl");
     cr_assert_eq(r.status, 0, "%s", r.err);
     has(r.out, "The pool was initialized at 7.354211 s ('crng init done' in the kernel log).");
-    has(r.out, "Coverage: 17 processes asked before init in the trace; the library logged 8; 12 "
+    has(r.out, "Coverage: 18 processes asked before init in the trace; the library logged 8; 12 "
                "are explained; unexplained: 91 /sbin/modprobe, 111 /sbin/modprobe, 150 "
-               "/usr/local/bin/static-tool, 160 /usr/bin/go-daemon, 170 /usr/bin/mystery.");
+               "/usr/local/bin/static-tool, 160 /usr/bin/go-daemon, 170 /usr/bin/mystery, 175 "
+               "/usr/bin/suid-tool.");
     has(r.out, "was not examined to show it is a glibc program (give --root DIR)");
     /* glibc's own request, with the library's records of the same process as evidence */
     has(r.out, "the library saw every other request; 1 was glibc's own 8-byte GRND_NONBLOCK");
@@ -129,6 +130,10 @@ static void make_root(char *root, size_t cap)
     copy_file(ER_ABS_BUILDDIR "/tests/cli/static-helper", root, "/usr/local/bin/static-tool");
     copy_file(ER_ABS_BUILDDIR "/tests/cli/fake-go", root, "/usr/bin/go-daemon");
     copy_file("/bin/true", root, "/usr/bin/mystery");
+    copy_file("/bin/true", root, "/usr/bin/suid-tool");
+    char suid[4200];
+    snprintf(suid, sizeof suid, "%s/usr/bin/suid-tool", root);
+    cr_assert_eq(chmod(suid, 04755), 0);
     /* An absolute symbolic link resolves inside the root, not on this machine. */
     char link[4200];
     snprintf(link, sizeof link, "%s/sbin/modprobe-link", root);
@@ -150,9 +155,10 @@ Test(trace, json_with_the_binaries)
     RUN(&r, "report", "--json", "--trace", DATA "trace.txt", "--kmsg=" DATA "dmesg.txt", "--root",
         root, DATA "log.jsonl");
     cr_assert_eq(r.status, 0, "%s", r.err);
-    has(r.out, "\"coverage\":{\"trace_processes\":17,\"seen_by_library\":8,\"explained\":16,"
+    has(r.out, "\"coverage\":{\"trace_processes\":18,\"seen_by_library\":8,\"explained\":17,"
                "\"unexplained\":[{\"pid\":170,");
     has(r.out, "\"reason\":\"static\"");
+    has(r.out, "\"reason\":\"setuid\"");
     has(r.out, "\"reason\":\"go\"");
     has(r.out, "is dynamically linked against glibc (/lib");
     has(r.out, "\"init_s\":7.354211,\"init_source\":\"kernel log\",\"clock_offset_ms\":25.800");
@@ -166,6 +172,21 @@ Test(trace, json_with_the_binaries)
     snprintf(cmd, sizeof cmd, "python3 -c 'import json,sys; json.load(open(sys.argv[1]))' %s", path);
     cr_assert_eq(system(cmd), 0, "not JSON: %s", r.out);
     unlink(path);
+    spawn_free(&r);
+    /* Through /etc/ld.so.preload the loader preloads even a setuid program: no excuse then. */
+    char preload[4200];
+    snprintf(preload, sizeof preload, "%s/etc/ld.so.preload", root);
+    copy_file(DATA "log.jsonl", root, "/etc/.keep");
+    FILE *f = fopen(preload, "w");
+    cr_assert_not_null(f);
+    fputs("/usr/lib/earlyrandom/libearlyrandom.so\n", f);
+    fclose(f);
+    RUN(&r, "report", "--json", "--trace", DATA "trace.txt", "--kmsg=" DATA "dmesg.txt", "--root",
+        root, DATA "log.jsonl");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    has(r.out, "\"explained\":16,");
+    lacks(r.out, "\"reason\":\"setuid\"");
+    has(r.out, "/usr/bin/suid-tool is dynamically linked (/lib");
     spawn_free(&r);
     remove_root(root);
 }
