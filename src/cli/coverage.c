@@ -609,6 +609,10 @@ static bool judge_unlogged(struct work *w, struct binaries *b, struct er_cov_pro
                            "statically linked (%s has no program interpreter): no preload loads "
                            "into it",
                            file);
+        /* glibc's own request is out of sight whether or not the library is loaded. */
+        if (only_glibc && glibc_loader(pr))
+            return set_why(p, ER_COV_GLIBC, "%s: %s is dynamically linked against glibc (%s)",
+                           glibc_words, file, pr->loader);
         if (pr->is_secure && !b->preload_has_library)
             return set_why(p, ER_COV_SETUID,
                            "setuid, setgid or file capabilities (%s): run by another user than "
@@ -616,9 +620,6 @@ static bool judge_unlogged(struct work *w, struct binaries *b, struct er_cov_pro
                            "LD_PRELOAD, and the root's /etc/ld.so.preload does not name the "
                            "library",
                            file);
-        if (only_glibc && glibc_loader(pr))
-            return set_why(p, ER_COV_GLIBC, "%s: %s is dynamically linked against glibc (%s)",
-                           glibc_words, file, pr->loader);
         return set_why(p, ER_COV_UNEXPLAINED,
                        "%s is dynamically linked (%s), yet the library logged none of its %" PRIu64
                        " request%s",
