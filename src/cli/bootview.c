@@ -20,11 +20,11 @@ const char *const er_blind_spots[] = {
     "records that could not be written: a program not running as root before the log file was "
     "made writable for it, /dev/kmsg (writable by root only), /dev/log before the journal's "
     "socket exists, or a program killed while the kernel held it in getrandom",
-    "how long the kernel itself made a request wait: a request the kernel held until its pool "
-    "was ready (getrandom without GRND_NONBLOCK, getentropy, reads of /dev/random) counts as "
-    "early, since the library asks the kernel's pool before the call, but with policy = "
-    "passthrough its waited_ms is only the library's own wait; report --trace measures the "
-    "kernel's",
+    "in logs of older versions of the library, how long the kernel itself held a request it "
+    "passed: their waited_ms is 0 there (report --trace measures it from the kernel's trace). A "
+    "request the kernel held until its pool was ready (getrandom without GRND_NONBLOCK, "
+    "getentropy, reads of /dev/random) counts as early either way, since the library asks the "
+    "kernel's pool before the call",
     NULL,
 };
 

@@ -237,8 +237,9 @@ static bool match_calls(struct work *w)
     return true;
 }
 
-/* The library asks the kernel for one byte with GRND_NONBLOCK before each record it writes while
- * the pool is not ready: an unmatched such call in a thread the library logged is that probe. */
+/* The library asks the kernel with GRND_NONBLOCK before each record it writes while the pool is
+ * not ready, for zero bytes (for one in older versions): an unmatched such call in a thread the
+ * library logged is that probe. */
 static void mark_probes(struct work *w)
 {
     const struct er_ktrace *t = w->t;
@@ -250,7 +251,7 @@ static void mark_probes(struct work *w)
     qsort(logged, w->in->nrecords, sizeof *logged, compare_pair);
     for (size_t i = 0; i < t->ncalls; i++) {
         const struct er_kt_call *call = &t->calls[i];
-        if (w->call_record[i] >= 0 || call->len != 1 || call->flags != GRND_NONBLOCK_BIT)
+        if (w->call_record[i] >= 0 || call->len > 1 || call->flags != GRND_NONBLOCK_BIT)
             continue;
         struct pair key = { call->tid, 0, 0 };
         w->call_probe[i] = bsearch(&key, logged, w->in->nrecords, sizeof *logged, compare_pair) != NULL;
@@ -906,8 +907,8 @@ void er_coverage_print_text(const struct er_coverage *c, FILE *out)
     }
     if (c->library_probes > 0)
         fprintf(out,
-                "%" PRIu64 " one-byte GRND_NONBLOCK calls were the library's own probes of the "
-                "kernel's pool, left out.\n",
+                "%" PRIu64 " GRND_NONBLOCK calls for zero bytes (one in older versions) were the "
+                "library's own probes of the kernel's pool, left out.\n",
                 c->library_probes);
     if (!c->examined_binaries)
         fputs("No binary was examined: give --root DIR (/ on the machine that booted) to name "
