@@ -17,6 +17,9 @@
 
 #define GRND_NONBLOCK_BIT 1u
 #define GRND_INSECURE_BIT 4u
+/* Within one boot the trace's and the records' clocks keep one offset; matches spread wider
+ * than this pair calls and records of different boots by chance. */
+#define OFFSET_SPREAD_MAX_NS INT64_C(500000000)
 /* glibc's own request: malloc's tcache key, or a temporary file's name (__gen_tempname). */
 #define GLIBC_OWN_LEN 8
 
@@ -230,6 +233,7 @@ static bool match_calls(struct work *w)
         qsort(offsets, noff, sizeof *offsets, compare_i64);
         w->c->has_offset = true;
         w->c->offset_ns = offsets[noff / 2];
+        w->c->offset_spread_ns = offsets[noff - 1 - noff / 10] - offsets[noff / 10];
     }
     free(calls);
     free(recs);
@@ -854,6 +858,19 @@ void er_coverage_print_text(const struct er_coverage *c, FILE *out)
                 "WARNING: the trace lost %" PRIu64 " events (its ring buffer was full): processes "
                 "may be missing; boot with a larger trace_buf_size=.\n",
                 c->lost_events);
+    if (c->matched_calls == 0 && c->unmatched_records > 0)
+        fprintf(out,
+                "WARNING: none of the library's %" PRIu64 " getrandom records matches a call of "
+                "the trace: are the log and the trace of the same boot?\n",
+                c->unmatched_records);
+    else if (c->has_offset && c->offset_spread_ns > OFFSET_SPREAD_MAX_NS) {
+        ms(c->offset_spread_ns, t, sizeof t);
+        fprintf(out,
+                "WARNING: the calls matched to the library's records disagree on the clocks' "
+                "offset by %s ms (one boot's stay within milliseconds): are the log and the trace "
+                "of the same boot?\n",
+                t);
+    }
     if (c->n == 0)
         fputs("no process asked before then\n", out);
     else
@@ -978,8 +995,10 @@ void er_coverage_print_json_member(const struct er_coverage *c, FILE *out)
     if (c->has_offset) {
         ms(c->offset_ns, t, sizeof t);
         fputs(t, out);
+        ms(c->offset_spread_ns, t, sizeof t);
+        fprintf(out, ",\"clock_offset_spread_ms\":%s", t);
     } else {
-        fputs("null", out);
+        fputs("null,\"clock_offset_spread_ms\":null", out);
     }
     fprintf(out,
             ",\"matched_calls\":%" PRIu64 ",\"library_probes\":%" PRIu64

@@ -53,6 +53,7 @@ struct er_coverage {
     const char *init_source; /* "kernel log" or "trace" */
     bool has_offset;
     int64_t offset_ns; /* trace clock minus the library's boot_ms, median of matched calls */
+    int64_t offset_spread_ns; /* between the 10th and the 90th percentile of those offsets */
     uint64_t matched_calls, library_probes, unmatched_records;
     uint64_t lost_events;
     bool examined_binaries; /* --root was given */
