@@ -63,13 +63,16 @@ static bool grnd_bits(const char *s, unsigned *out)
 static bool kernel_call_of(const struct er_record *r, unsigned *flags, bool *any_flags)
 {
     *any_flags = false;
-    if (!is(r->event, "request") || !r->has_bytes || is(r->action, "eagain") || is(r->action, "einval") ||
-        is(r->action, "interrupted") || is(r->action, "abort"))
+    if (!is(r->event, "request") || !r->has_bytes || is(r->action, "eagain") ||
+        is(r->action, "einval") || is(r->action, "interrupted") || is(r->action, "abort"))
         return false;
     /* Weak bytes are asked for with GRND_INSECURE (or GRND_NONBLOCK), whatever the program said. */
     *any_flags = is(r->action, "weak");
-    if (is(r->api, "getrandom") || is(r->api, "syscall") || is(r->api, "SYS_getrandom"))
-        return grnd_bits(r->flags, flags) || (*any_flags = true);
+    if (is(r->api, "getrandom") || is(r->api, "syscall") || is(r->api, "SYS_getrandom")) {
+        if (!grnd_bits(r->flags, flags))
+            *any_flags = true; /* flags the record cannot say: the length alone must do */
+        return true;
+    }
     if (is(r->api, "getentropy") || is(r->api, "arc4random_buf") || is(r->api, "arc4random")) {
         *flags = 0;
         return true;
@@ -101,7 +104,7 @@ struct work {
     struct er_coverage *c;
     long *call_pid;       /* per call: its process, the tgid when anything says it */
     long *call_record;    /* per call: the matched record, or -1 */
-    bool *call_probe;     /* per call: the library's own one-byte probe */
+    bool *call_probe;     /* per call: the library's own probe of the kernel's pool */
     size_t *exec_order;   /* execs by pid, then time */
     long *rec_call;       /* per record: the matched call, or -1 */
     long *rec_proc;       /* per record: its process in c->procs, or -1 */
@@ -137,8 +140,9 @@ static long exec_of(const struct work *w, long pid, int64_t ns)
             hi = mid;
     }
     long found = -1;
-    for (size_t i = lo; i < w->t->nexecs && exec_at(w, i)->pid == pid && exec_at(w, i)->ns <= ns; i++)
-        found = (long)w->exec_order[i];
+    for (size_t i = lo; i < w->t->nexecs && exec_at(w, i)->pid == pid; i++)
+        if (exec_at(w, i)->ns <= ns)
+            found = (long)w->exec_order[i];
     return found;
 }
 
@@ -151,7 +155,8 @@ static void assign_pids(struct work *w)
     struct pair *map = malloc((w->in->nrecords ? w->in->nrecords : 1) * sizeof *map);
     size_t n = 0;
     for (size_t i = 0; map != NULL && i < w->in->nrecords; i++)
-        map[n++] = (struct pair){ record_tid(w->in->records[i]), 0, (size_t)w->in->records[i]->pid };
+        map[n++] = (struct pair){ record_tid(w->in->records[i]), 0,
+                                  (size_t)w->in->records[i]->pid };
     if (map != NULL)
         qsort(map, n, sizeof *map, compare_pair);
     for (size_t i = 0; i < t->ncalls; i++) {
@@ -258,7 +263,8 @@ static void mark_probes(struct work *w)
         if (w->call_record[i] >= 0 || call->len > 1 || call->flags != GRND_NONBLOCK_BIT)
             continue;
         struct pair key = { call->tid, 0, 0 };
-        w->call_probe[i] = bsearch(&key, logged, w->in->nrecords, sizeof *logged, compare_pair) != NULL;
+        w->call_probe[i] =
+            bsearch(&key, logged, w->in->nrecords, sizeof *logged, compare_pair) != NULL;
         w->c->library_probes += w->call_probe[i];
     }
     free(logged);
@@ -278,7 +284,8 @@ static void init_moment(struct work *w)
     }
     for (size_t i = 0; i < w->t->ncalls; i++) {
         const struct er_kt_call *call = &w->t->calls[i];
-        if (!call->has_exit || call->ret <= 0 || (call->flags & GRND_INSECURE_BIT) || w->call_probe[i])
+        if (!call->has_exit || call->ret <= 0 || (call->flags & GRND_INSECURE_BIT) ||
+            w->call_probe[i])
             continue;
         int64_t at = (call->flags & GRND_NONBLOCK_BIT) ? call->enter_ns : call->exit_ns;
         if (!c->has_init || at < c->init_ns) {
@@ -310,10 +317,12 @@ static void find_real_init(struct work *w)
 static bool early_call(const struct work *w, size_t i)
 {
     const struct er_kt_call *call = &w->t->calls[i];
-    return !w->call_probe[i] && call->len > 0 && (!w->c->has_init || call->enter_ns < w->c->init_ns);
+    return !w->call_probe[i] && call->len > 0 &&
+           (!w->c->has_init || call->enter_ns < w->c->init_ns);
 }
 
-static struct er_cov_process *find_process(struct er_coverage *c, long pid, const struct er_kt_exec *e)
+static struct er_cov_process *find_process(struct er_coverage *c, long pid,
+                                           const struct er_kt_exec *e)
 {
     for (size_t i = 0; i < c->n; i++)
         if (c->procs[i].pid == pid && c->procs[i].exec == e)
@@ -358,6 +367,12 @@ static bool build_processes(struct work *w)
     return true;
 }
 
+/* A record's moment on the trace's clock: its boot_ms moved by the offset the matches showed. */
+static int64_t trace_time(const struct work *w, const struct er_record *r)
+{
+    return r->has_boot ? r->boot_ns + (w->c->has_offset ? w->c->offset_ns : 0) : INT64_MAX;
+}
+
 /* Where a record belongs: its matched call's process, else its pid's at its time. */
 static long process_of_record(struct work *w, size_t ri)
 {
@@ -368,8 +383,7 @@ static long process_of_record(struct work *w, size_t ri)
         pid = w->call_pid[ci];
         ex = exec_of(w, pid, w->t->calls[ci].enter_ns);
     } else {
-        int64_t ns = r->has_boot ? r->boot_ns + (w->c->has_offset ? w->c->offset_ns : 0) : INT64_MAX;
-        ex = exec_of(w, pid, ns);
+        ex = exec_of(w, pid, trace_time(w, r));
     }
     struct er_cov_process *p = find_process(w->c, pid, ex >= 0 ? &w->t->execs[ex] : NULL);
     return p ? (long)(p - w->c->procs) : -1;
@@ -561,8 +575,7 @@ static long logged_sibling(const struct work *w, const struct er_cov_process *p)
         if (pid == p->pid)
             continue;
         const struct er_record *r = w->in->records[i];
-        int64_t ns = r->has_boot ? r->boot_ns + (w->c->has_offset ? w->c->offset_ns : 0) : INT64_MAX;
-        long ex = exec_of(w, pid, ns);
+        long ex = exec_of(w, pid, trace_time(w, r));
         if (ex >= 0 && strcmp(w->t->execs[ex].filename, p->exec->filename) == 0)
             return pid;
     }
@@ -708,8 +721,7 @@ static bool name_records(struct work *w)
         if (w->rec_call[i] >= 0)
             ex = exec_of(w, w->call_pid[w->rec_call[i]], w->t->calls[w->rec_call[i]].enter_ns);
         else
-            ex = exec_of(w, r->pid,
-                         r->has_boot ? r->boot_ns + (c->has_offset ? c->offset_ns : 0) : INT64_MAX);
+            ex = exec_of(w, r->pid, trace_time(w, r));
         const char *name = NULL;
         if (ex >= 0) {
             const char *file = w->t->execs[ex].filename;
@@ -745,8 +757,9 @@ bool er_coverage_build(struct er_coverage *c, const struct er_cov_input *in)
     memset(c, 0, sizeof *c);
     const struct er_ktrace *t = in->trace;
     size_t nc = t->ncalls ? t->ncalls : 1, nr = in->nrecords ? in->nrecords : 1;
+    size_t ne = t->nexecs ? t->nexecs : 1;
     struct work w = { in, t, c, calloc(nc, sizeof(long)), malloc(nc * sizeof(long)),
-                      calloc(nc, sizeof(bool)), malloc((t->nexecs ? t->nexecs : 1) * sizeof(size_t)),
+                      calloc(nc, sizeof(bool)), malloc(ne * sizeof(size_t)),
                       malloc(nr * sizeof(long)), malloc(nr * sizeof(long)), INT64_MIN,
                       malloc(nc * sizeof(struct pair)) };
     struct binaries b = { in->root, false, NULL, 0, 0 };
@@ -778,9 +791,11 @@ bool er_coverage_build(struct er_coverage *c, const struct er_cov_input *in)
         find_real_init(&w);
         ok = build_processes(&w) && attach_records(&w) && name_records(&w);
     }
-    for (size_t i = 0; ok && i < in->nrecords; i++)
-        c->unmatched_records += w.rec_call[i] < 0 && kernel_call_of(in->records[i], &(unsigned){ 0 },
-                                                                    &(bool){ false });
+    for (size_t i = 0; ok && i < in->nrecords; i++) {
+        unsigned flags;
+        bool any;
+        c->unmatched_records += w.rec_call[i] < 0 && kernel_call_of(in->records[i], &flags, &any);
+    }
     for (size_t i = 0; ok && i < c->n; i++) {
         struct er_cov_process *p = &c->procs[i];
         const char *name = p->exec ? p->exec->filename : p->comm;
@@ -961,7 +976,8 @@ static void json_process(FILE *out, const struct er_cov_process *p)
             ",\"early_calls\":%" PRIu64 ",\"early_bytes\":%" PRIu64 ",\"matched\":%" PRIu64
             ",\"glibc_own\":%" PRIu64 ",\"other_unseen\":%" PRIu64 ",\"records\":%" PRIu64
             ",\"first_s\":%s",
-            p->early_calls, p->early_bytes, p->matched, p->glibc_own, p->other_unseen, p->records, t);
+            p->early_calls, p->early_bytes, p->matched, p->glibc_own, p->other_unseen, p->records,
+            t);
     ms(p->kernel_wait_ns, t, sizeof t);
     fprintf(out, ",\"kernel_wait_ms\":%s", t);
     ms(p->library_wait_ns, t, sizeof t);

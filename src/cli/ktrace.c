@@ -38,7 +38,10 @@ static bool read_dec(const char **p, uint64_t *v)
 
 static int hex_value(char c)
 {
-    return is_digit(c) ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    return is_digit(c)              ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
 }
 
 /* A value as the syscall events print it: hex with or without 0x (a bare decimal below 10 is
@@ -368,6 +371,7 @@ bool er_ktrace_add_line(struct er_ktrace *t, char *line)
 
 uint64_t er_ktrace_lost(const struct er_ktrace *t)
 {
-    uint64_t overwritten = t->has_entries && t->written > t->in_buffer ? t->written - t->in_buffer : 0;
+    bool overwrote = t->has_entries && t->written > t->in_buffer;
+    uint64_t overwritten = overwrote ? t->written - t->in_buffer : 0;
     return t->lost + overwritten;
 }
