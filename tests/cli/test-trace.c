@@ -468,3 +468,33 @@ Test(kernel_trace, another_trace_event_is_not_overridden)
     spawn_free(&r);
     remove_root(root);
 }
+
+/* With trace_options=record-tgid a thread's calls go with its process, even one never logged. */
+Test(trace, threads_by_the_tgid_column)
+{
+    char path[] = "/tmp/er-trace-tgid-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    static const char trace[] =
+        "         systemd-201     (    201) [000] .....     3.000000: sched_process_exec: "
+        "filename=/usr/bin/threads pid=201 old_pid=201\n"
+        "         threads-201     (    201) [000] .....     3.000100: sys_getrandom(ubuf: 5, "
+        "len: 8, flags: 1)\n"
+        "         threads-201     (    201) [000] .....     3.000110: sys_getrandom -> "
+        "0xfffffffffffffff5\n"
+        "           gmain-205     (    201) [001] .....     3.100000: sys_getrandom(ubuf: 5, "
+        "len: 20, flags: 1)\n"
+        "           gmain-205     (    201) [001] .....     3.100010: sys_getrandom -> "
+        "0xfffffffffffffff5\n";
+    cr_assert_eq(write(fd, trace, sizeof trace - 1), (ssize_t)(sizeof trace - 1));
+    close(fd);
+    struct spawn_result r;
+    RUN(&r, "report", "--trace", path, "--kmsg=" DATA "dmesg.txt");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    has(r.out, "    201  /usr/bin/threads                                        2       40  "
+               "unexplained");
+    has(r.out, "Coverage: 1 process asked before init in the trace; the library logged 0; 0 are "
+               "explained; unexplained: 201 /usr/bin/threads.");
+    spawn_free(&r);
+    unlink(path);
+}
