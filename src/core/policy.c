@@ -46,6 +46,25 @@ uint64_t er_pool_draw_bits(uint64_t bytes)
     return (bytes < ER_POOL_XFER_BYTES ? bytes : ER_POOL_XFER_BYTES) * 8;
 }
 
+/* Nanoseconds the estimate takes to gain bits at rate. */
+static int64_t credit_ns(uint64_t bits, uint32_t rate)
+{
+    return (int64_t)(bits * UINT64_C(1000000000) / rate);
+}
+
+int64_t er_estimate_holds_at(int64_t empty_at, int64_t now, uint64_t bits, uint32_t rate)
+{
+    if (bits > ER_POOL_MAX_BITS)
+        bits = ER_POOL_MAX_BITS;
+    if (rate == 0)
+        return bits == 0 ? empty_at : ER_ESTIMATE_NEVER;
+    /* A full pool credits nothing more: the empty moment moves up behind it. */
+    int64_t full = credit_ns(ER_POOL_MAX_BITS, rate);
+    if (now - empty_at > full)
+        empty_at = now - full;
+    return empty_at + credit_ns(bits, rate);
+}
+
 enum er_request_kind er_classify_getrandom_on(struct er_kernel k, unsigned int flags)
 {
     if (!er_kernel_has_getrandom(k.version))

@@ -69,6 +69,13 @@ bool er_kernel_same_after_init(unsigned version);
 /* The bits a blocking-pool request of n bytes takes from the estimate. */
 uint64_t er_pool_draw_bits(uint64_t bytes);
 
+/* The blocking pool's estimate kept as one number, the CLOCK_BOOTTIME moment it was (or would
+ * have been) empty: credited at rate bits a second, it holds rate * (now - empty_at) bits, at
+ * most ER_POOL_MAX_BITS. Returns the moment it holds bits (at or before now when it does), or
+ * ER_ESTIMATE_NEVER when nothing is ever credited. A draw moves empty_at to that moment. */
+#define ER_ESTIMATE_NEVER INT64_C(-1)
+int64_t er_estimate_holds_at(int64_t empty_at, int64_t now, uint64_t bits, uint32_t rate);
+
 #define ER_GRND_NONBLOCK 0x0001u
 #define ER_GRND_RANDOM 0x0002u
 #define ER_GRND_INSECURE 0x0004u

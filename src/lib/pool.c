@@ -25,8 +25,7 @@ static int initialized;                        /* latched, read atomically */
 static bool init_on_jitter;                    /* the first wait sets init_at_ns */
 static bool has_blocking_pool;                 /* a kernel before 5.6 */
 static uint32_t entropy_rate;                  /* bits per second */
-/* The blocking pool's estimate as the moment it was (or would have been) empty: it holds
- * rate * (now - empty_at) bits, at most ER_POOL_MAX_BITS. One atomic word, so draws need no lock. */
+/* The blocking pool's estimate (er_estimate_holds_at): one atomic word, so draws need no lock. */
 static int64_t empty_at_ns;
 
 static int64_t load_init_at(void) { return __atomic_load_n(&init_at_ns, __ATOMIC_ACQUIRE); }
@@ -166,36 +165,18 @@ int64_t er_pool_next_change_ns(void)
     return load_init_at();
 }
 
-/* Nanoseconds the estimate takes to gain bits (NEVER when nothing is credited). */
-static int64_t credit_time_ns(uint64_t bits)
+/* The moment the estimate holds bits, as things stand now. */
+static int64_t holds_at(int64_t now, uint64_t bits)
 {
-    if (entropy_rate == 0)
-        return ER_DURATION_NEVER;
-    return (int64_t)(bits * UINT64_C(1000000000) / entropy_rate);
-}
-
-/* The empty moment as it counts now: a full pool credits nothing more. */
-static int64_t effective_empty_at(int64_t empty_at, int64_t now)
-{
-    int64_t full = credit_time_ns(ER_POOL_MAX_BITS);
-    if (full != ER_DURATION_NEVER && now - empty_at > full)
-        return now - full;
-    return empty_at;
-}
-
-/* The moment the estimate holds bits, given the moment it was empty. */
-static int64_t holds_at(int64_t empty_at, uint64_t bits)
-{
-    int64_t t = credit_time_ns(bits);
-    return t == ER_DURATION_NEVER ? (bits == 0 ? empty_at : ER_DURATION_NEVER) : empty_at + t;
+    return er_estimate_holds_at(__atomic_load_n(&empty_at_ns, __ATOMIC_ACQUIRE), now, bits,
+                                entropy_rate);
 }
 
 bool er_pool_entropy_short(uint64_t bits)
 {
     int64_t now = er_boottime_ns();
-    int64_t at = holds_at(effective_empty_at(__atomic_load_n(&empty_at_ns, __ATOMIC_ACQUIRE), now),
-                          bits);
-    return at == ER_DURATION_NEVER || at > now;
+    int64_t at = holds_at(now, bits);
+    return at == ER_ESTIMATE_NEVER || at > now;
 }
 
 bool er_pool_random_readable(void)
@@ -207,9 +188,7 @@ int64_t er_pool_random_next_change_ns(void)
 {
     if (!has_blocking_pool)
         return er_pool_next_change_ns();
-    int64_t now = er_boottime_ns();
-    return holds_at(effective_empty_at(__atomic_load_n(&empty_at_ns, __ATOMIC_ACQUIRE), now),
-                    ER_POOL_WAKEUP_BITS);
+    return holds_at(er_boottime_ns(), ER_POOL_WAKEUP_BITS);
 }
 
 static void close_timer(void *p) { __close(*(int *)p); }
@@ -256,12 +235,12 @@ int er_pool_draw(uint64_t bits, bool through_eintr)
     int64_t now = er_boottime_ns();
     int64_t empty_at = __atomic_load_n(&empty_at_ns, __ATOMIC_ACQUIRE), ready;
     do {
-        ready = holds_at(effective_empty_at(empty_at, now), bits);
-        if (ready == ER_DURATION_NEVER)
+        ready = er_estimate_holds_at(empty_at, now, bits, entropy_rate);
+        if (ready == ER_ESTIMATE_NEVER)
             break; /* nothing is ever credited: the read sleeps until a signal */
     } while (!__atomic_compare_exchange_n(&empty_at_ns, &empty_at, ready, false, __ATOMIC_ACQ_REL,
                                           __ATOMIC_ACQUIRE));
-    int result = ready != ER_DURATION_NEVER && ready <= now ? 0 : sleep_until(ready, through_eintr);
+    int result = ready != ER_ESTIMATE_NEVER && ready <= now ? 0 : sleep_until(ready, through_eintr);
     errno = saved;
     return result;
 }
