@@ -273,3 +273,40 @@ Test(kmsg, small_buffers_stay_terminated)
     er_kmsg_urandom_text(V(6, 1), "a-long-task-name", 123456, line, sizeof line);
     cr_expect_eq(strnlen(line, sizeof line) < sizeof line, 1);
 }
+
+/* ---- the blocking pool's estimate ------------------------------------------------------------ */
+
+#define SEC INT64_C(1000000000)
+
+Test(estimate, credited_at_the_rate_and_capped_at_the_pool)
+{
+    /* empty at 10 s, 256 bits a second: 64 bits at 10.25 s, 256 at 11 s */
+    cr_expect_eq(er_estimate_holds_at(10 * SEC, 10 * SEC, 64, 256), 10 * SEC + SEC / 4);
+    cr_expect_eq(er_estimate_holds_at(10 * SEC, 10 * SEC, 256, 256), 11 * SEC);
+    /* an hour later the pool is full (4096 bits): the bits are there at once, and a draw moves
+     * the empty moment only as far back as a full pool allows */
+    int64_t later = 3610 * SEC;
+    int64_t at = er_estimate_holds_at(10 * SEC, later, 4096, 256);
+    cr_expect_eq(at, later, "a full pool holds 4096 bits now");
+    cr_expect_eq(er_estimate_holds_at(10 * SEC, later, 64, 256), later - 16 * SEC + SEC / 4);
+    /* more than a pool is a pool */
+    cr_expect_eq(er_estimate_holds_at(10 * SEC, later, 100000, 256), later);
+}
+
+Test(estimate, draws_chain)
+{
+    /* two draws of 256 bits at 256 bits a second from an empty pool: the second waits a second
+     * more than the first, whenever it asks */
+    int64_t empty = 0;
+    int64_t first = er_estimate_holds_at(empty, 0, 256, 256);
+    cr_expect_eq(first, SEC);
+    int64_t second = er_estimate_holds_at(first, SEC / 2, 256, 256);
+    cr_expect_eq(second, 2 * SEC);
+    cr_expect(second > first);
+}
+
+Test(estimate, nothing_credited)
+{
+    cr_expect_eq(er_estimate_holds_at(0, 100 * SEC, 8, 0), ER_ESTIMATE_NEVER);
+    cr_expect_eq(er_estimate_holds_at(5, 100 * SEC, 0, 0), 5, "no bits are always there");
+}
