@@ -488,6 +488,7 @@ static void log_kernel_message(const char *message)
     er_sink_write(buf, format_record(&rec, buf, sizeof buf));
 }
 
+/* Both keep errno: they run after the real call, whose errno is the program's. */
 static void note_urandom_message(uint64_t bytes)
 {
     if (!take_kmsg()) {
@@ -496,18 +497,21 @@ static void note_urandom_message(uint64_t bytes)
     }
     bool print = er_kmsg_urandom_allowed(&kmsg_limiter, er_settings.kernel, er_boottime_ns());
     give_kmsg();
+    int saved = errno;
     char comm[17] = "";
     char line[128];
     /* The task's name as the kernel prints it (TASK_COMM_LEN, not the executable's path). */
     if (print && prctl(PR_GET_NAME, comm) == 0 &&
         er_kmsg_urandom_text(er_settings.kernel, comm, bytes, line, sizeof line) > 0)
         log_kernel_message(line);
+    errno = saved;
 }
 
 static void note_init_messages(void)
 {
     if (!take_kmsg())
         return;
+    int saved = errno;
     bool first = !kmsg_limiter.init_reported;
     kmsg_limiter.init_reported = true;
     char line[128];
@@ -515,6 +519,7 @@ static void note_init_messages(void)
                                                 sizeof line) > 0; i++)
         log_kernel_message(line);
     give_kmsg();
+    errno = saved;
 }
 
 /* glibc's words when arc4random cannot get entropy (stdlib/arc4random.c), then its abort. */
