@@ -578,6 +578,7 @@ long long er_run(struct er_request *q, const struct er_ops *ops, void *ctx)
             result = ops->fail(ctx, err);
             break;
         }
+        q->waited_ns = er_boottime_ns() - q->start_ns;
         errno = saved;
         result = ops->call(ctx, false, &err);
         break;
@@ -612,8 +613,7 @@ long long er_run(struct er_request *q, const struct er_ops *ops, void *ctx)
         note_urandom_message(q->bytes);
 
     if (logged) {
-        if (q->start_ns != 0 && (q->action == ER_ACTION_BLOCK || q->action == ER_ACTION_DRAW ||
-                                 q->action == ER_ACTION_INTERRUPTED))
+        if (q->start_ns != 0 && (q->action == ER_ACTION_BLOCK || q->action == ER_ACTION_INTERRUPTED))
             q->waited_ns = er_boottime_ns() - q->start_ns;
         log_request(q, result, err);
     }

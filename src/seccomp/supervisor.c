@@ -274,7 +274,7 @@ static void log_event(struct er_seccomp *s, const char *event, const struct held
     r.flags = flags;
     r.policy = er_policy_name(s->set.policy);
     /* A call that waited came before init, whenever it is logged. */
-    r.pool = s->initialized && (action == ER_ACTION_DRAW || !waited) ? "initialized" : "uninitialized";
+    r.pool = s->initialized && !waited ? "initialized" : "uninitialized";
     r.kernel_pool = h->kernel_pool;
     r.action = er_action_name(action);
     r.has_waited = true;
