@@ -279,6 +279,8 @@ static void log_event(struct er_seccomp *s, const char *event, const struct held
     r.action = er_action_name(action);
     r.has_waited = true;
     r.waited_ns = waited ? (h->gone_ns ? h->gone_ns : now) - h->start_ns : 0;
+    if (action == ER_ACTION_DRAW) /* waited for the blocking pool, after init as well */
+        r.waited_ns = (h->gone_ns ? h->gone_ns : now) - h->start_ns;
     r.errno_name = err ? er_errno_name(err) : NULL;
     r.has_result = has_result;
     r.result = result;
