@@ -256,8 +256,7 @@ static void log_event(struct er_seccomp *s, const char *event, const struct held
     name_call(h, &tgid, exe, object, symbol);
     er_format_grnd_flags((unsigned)h->flags, flags, sizeof flags);
     int64_t now = clock_ns(CLOCK_BOOTTIME);
-    bool waited = action == ER_ACTION_BLOCK || action == ER_ACTION_DRAW ||
-                  action == ER_ACTION_INTERRUPTED ||
+    bool waited = action == ER_ACTION_BLOCK || action == ER_ACTION_INTERRUPTED ||
                   strcmp(event, "hang") == 0;
     struct er_record r = { 0 };
     r.event = event;
