@@ -14,6 +14,7 @@
 #               (exit status), MS (wall time in ms), LOG, OUT, ERR (files) and CMD (as shown)
 #   expect_*    print PASS or FAIL with what was observed and what was expected
 #   case_begin / case_end  group expectations into one row of the generated docs/scenarios.md
+#               (case_begin TITLE POLICY [KERNEL]: the --kernel profile, "default" without one)
 #   finish      print the verdict and exit 0 (all held), 1 (some failed)
 # Exit statuses follow automake's test harness: 0 pass, 1 fail, 77 skip, 99 hard error.
 
@@ -35,6 +36,7 @@ fails=0
 case_fails=0
 CASE_TITLE=
 CASE_POLICY=
+CASE_KERNEL=
 CASE_CMD=
 
 # ---------------------------------------------------------------- text
@@ -278,9 +280,9 @@ scenario() {
     record T "$SCENARIO_ID" "$1" "$2"
 }
 
-# case_begin TITLE POLICY: starts one row of the docs table.
+# case_begin TITLE POLICY [KERNEL]: starts one row of the docs table.
 case_begin() {
-    CASE_TITLE=$1 CASE_POLICY=$2 CASE_CMD='' case_fails=0
+    CASE_TITLE=$1 CASE_POLICY=$2 CASE_KERNEL=${3:-default} CASE_CMD='' case_fails=0
     section "$1"
 }
 
@@ -289,7 +291,8 @@ case_end() {
     local verdict=PASS
     [ "$case_fails" -eq 0 ] || verdict=FAIL
     printf '    expected: %s\n    observed: %s\n' "$1" "$2"
-    record C "$SCENARIO_ID" "$CASE_TITLE" "$CASE_CMD" "$CASE_POLICY" "$1" "$2" "${3:-$MS}" "$verdict"
+    record C "$SCENARIO_ID" "$CASE_TITLE" "$CASE_CMD" "$CASE_POLICY" "$CASE_KERNEL" "$1" "$2" \
+        "${3:-$MS}" "$verdict"
     CASE_TITLE=
 }
 

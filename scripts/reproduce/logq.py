@@ -53,6 +53,8 @@ def describe(r):
     caller = r["caller"] or "?"
     if r["caller_symbol"]:
         caller += " " + r["caller_symbol"]
+    if r["event"] == "kernel":
+        return "%s: kernel: %s" % (exe, r["message"] or "?")
     if r["event"] == "hang":
         return "%s: HANG %s still waiting after %.0f ms, called from %s" % (
             exe, call, r["waited_ms"] or 0, caller)
@@ -64,6 +66,8 @@ def describe(r):
         "einval": "failed with EINVAL",
         "interrupted": "interrupted after %.0f ms" % (r["waited_ms"] or 0),
         "abort": "aborted",
+        "enosys": "failed with ENOSYS (no getrandom in this kernel)",
+        "draw": "waited %.0f ms for the blocking pool" % (r["waited_ms"] or 0),
     }.get(r["action"], r["action"] or "?")
     return "%s: %s %s [pool %s, policy %s], called from %s" % (
         exe, call, outcome, r["pool"], r["policy"], caller)

@@ -21,7 +21,10 @@ const char er_cli_usage_run[] =
     "\n"
     "  -p, --policy=POLICY      block (default), fallback, eagain, passthrough\n"
     "  -i, --init-after=TIME    pool initialized TIME after start: 0, 250ms, 1.5s, 2m,\n"
-    "                           or never (default)\n"
+    "                           never (default), or jitter (a second after the\n"
+    "                           first request that waits, as kernels from 5.4 do)\n"
+    "  -k, --kernel=VERSION     simulate that kernel's random driver: 3.10, 4.4,\n"
+    "                           4.19, 5.4, 5.10, 6.1...; default: 6.1 without jitter\n"
     "  -r, --ready-file=PATH    pool initialized once PATH exists (see 'ready')\n"
     "  -w, --weak=MODE          weak bytes: real (default), deterministic[:SEED]\n"
     "  -l, --log=FILE           append JSON Lines to FILE; '-' (default) shows\n"
@@ -189,6 +192,7 @@ struct value_option {
 static const struct value_option value_options[] = {
     { 'p', "--policy", ER_ACCEPT_POLICY, er_valid_policy },
     { 'i', "--init-after", ER_ACCEPT_INIT_AFTER, er_valid_init_after },
+    { 'k', "--kernel", ER_ACCEPT_KERNEL, er_valid_kernel },
     { 'r', "--ready-file", ER_ACCEPT_READY_FILE, er_valid_ready_file },
     { 'w', "--weak", ER_ACCEPT_WEAK, er_valid_weak },
     { 'l', "--log", "- (stderr), " ER_ACCEPT_LOG, er_valid_log },
@@ -242,6 +246,7 @@ static int store_run_value(struct er_cli_options *o, int c, const char *arg, cha
     switch (c) {
     case 'p': o->policy = arg; break;
     case 'i': o->init_after = arg; break;
+    case 'k': o->kernel = arg; break;
     case 'r': o->ready_file = arg; break;
     case 'w': o->weak = arg; break;
     case 'l': o->log = strcmp(arg, "-") == 0 ? "stderr" : arg; break;
@@ -256,6 +261,7 @@ static int parse_run(int argc, char **argv, struct er_cli_options *o, char *err,
     static const struct option longopts[] = {
         { "policy", required_argument, NULL, 'p' },
         { "init-after", required_argument, NULL, 'i' },
+        { "kernel", required_argument, NULL, 'k' },
         { "ready-file", required_argument, NULL, 'r' },
         { "weak", required_argument, NULL, 'w' },
         { "log", required_argument, NULL, 'l' },
@@ -272,7 +278,7 @@ static int parse_run(int argc, char **argv, struct er_cli_options *o, char *err,
     int c, rc;
     getopt_reset();
     /* '+': the first word that is not an option starts the command, whose own options follow. */
-    while ((c = getopt_long(argc, argv, "+:p:i:r:w:l:t:e:qhV", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:p:i:k:r:w:l:t:e:qhV", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_LOG_ALL: o->log_all = true; break;
         case OPT_FAIL_ON_HANG: o->fail_on_hang = true; break;

@@ -29,6 +29,7 @@ struct er_cli_options {
     /* run */
     const char *policy;
     const char *init_after;
+    const char *kernel; /* --kernel=VERSION */
     const char *ready_file;
     const char *weak;
     const char *log; /* "-" already mapped to "stderr" */

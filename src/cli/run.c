@@ -292,7 +292,7 @@ static bool prepare_log_and_env(struct run *r, const char *lib)
            export(ER_ENV_INIT_AFTER, p->init_after) && export(ER_ENV_EPOCH, p->epoch) &&
            export(ER_ENV_READY_FILE, p->ready_file) && export(ER_ENV_WEAK, p->weak) &&
            export(ER_ENV_LOG, log) && export(ER_ENV_LOG_ALL, p->log_all) &&
-           export(ER_ENV_HANG_TIMEOUT, p->hang_timeout);
+           export(ER_ENV_HANG_TIMEOUT, p->hang_timeout) && export(ER_ENV_KERNEL, r->o->kernel);
 }
 
 static void note_ready_file(const struct run *r)

@@ -7,6 +7,7 @@
 
 static const char *const known_names[] = {
     "policy", "init_after", "epoch", "ready_file", "weak", "log", "log_all", "hang_timeout",
+    "kernel", "entropy_rate", "kernel_log",
 };
 
 static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }

@@ -24,7 +24,9 @@ struct er_conffile {
 };
 
 /* The setting names of the file: each variable's name without EARLYRANDOM_, in lower case. */
-#define ER_CONF_NAMES "policy, init_after, epoch, ready_file, weak, log, log_all, hang_timeout"
+#define ER_CONF_NAMES                                                                        \
+    "policy, init_after, epoch, ready_file, weak, log, log_all, hang_timeout, kernel, "      \
+    "entropy_rate, kernel_log"
 
 /* Parses text in place (NUL-terminated; lines are cut into names and values). Blank lines and
  * lines starting with '#' are ignored; values may be quoted with "". Returns the number of bad

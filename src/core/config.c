@@ -4,6 +4,7 @@
 
 #include "conffile.h"
 #include "duration.h"
+#include "policy.h"
 #include "strbuf.h"
 
 void er_settings_default(struct er_settings *s)
@@ -15,6 +16,8 @@ void er_settings_default(struct er_settings *s)
     s->weak = ER_WEAK_REAL;
     s->log = ER_LOG_STDERR;
     s->hang_timeout_ns = INT64_C(10) * 1000000000;
+    s->kernel = ER_KERNEL_DEFAULT;
+    s->entropy_rate = ER_ENTROPY_RATE_DEFAULT;
 }
 
 static const char *const policy_names[] = {
@@ -46,6 +49,10 @@ bool er_parse_init_after(const char *text, int64_t *ns_out)
 {
     if (strcmp(text, "never") == 0) {
         *ns_out = ER_DURATION_NEVER;
+        return true;
+    }
+    if (strcmp(text, "jitter") == 0) {
+        *ns_out = ER_INIT_JITTER;
         return true;
     }
     return er_parse_duration(text, ns_out);
@@ -156,6 +163,58 @@ bool er_parse_log_all(const char *text, bool *out)
         return true;
     }
     return false;
+}
+
+/* Reads a decimal number of at most four digits at *p, moving *p past it. */
+static bool take_small_number(const char **p, unsigned *out)
+{
+    unsigned v = 0;
+    int digits = 0;
+    while (**p >= '0' && **p <= '9' && digits < 5) {
+        v = v * 10 + (unsigned)(**p - '0');
+        (*p)++;
+        digits++;
+    }
+    *out = v;
+    return digits > 0 && digits <= 4;
+}
+
+bool er_parse_kernel(const char *text, unsigned *version)
+{
+    /* MAJOR.MINOR, then what uname -r adds: ".PATCH" and a "-flavour" suffix. */
+    const char *p = text;
+    unsigned major, minor, patch;
+    if (!take_small_number(&p, &major) || *p++ != '.' || !take_small_number(&p, &minor))
+        return false;
+    if (*p == '.' && (p++, !take_small_number(&p, &patch)))
+        return false;
+    if (*p != '\0' && *p != '-')
+        return false;
+    if (major < 3 || major > 99 || minor > 999)
+        return false;
+    *version = ER_KERNEL_VERSION(major, minor);
+    return true;
+}
+
+bool er_parse_entropy_rate(const char *text, uint32_t *bits_per_second)
+{
+    uint64_t v;
+    if (!parse_u64(text, &v) || v > ER_ENTROPY_RATE_MAX)
+        return false;
+    *bits_per_second = (uint32_t)v;
+    return true;
+}
+
+bool er_valid_kernel(const char *text)
+{
+    unsigned v;
+    return er_parse_kernel(text, &v);
+}
+
+bool er_valid_entropy_rate(const char *text)
+{
+    uint32_t v;
+    return er_parse_entropy_rate(text, &v);
 }
 
 bool er_valid_policy(const char *text)
@@ -274,13 +333,23 @@ int er_settings_load_layered(struct er_settings *s, er_lookup_fn lookup, void *c
 
     CHECK(ER_ENV_POLICY, er_parse_policy(v, &s->policy), ER_ACCEPT_POLICY);
     CHECK(ER_ENV_INIT_AFTER, er_parse_init_after(v, &s->init_after_ns), ER_ACCEPT_INIT_AFTER);
+    bool init_after_given = v != NULL;
     CHECK(ER_ENV_EPOCH, er_parse_epoch(v, &s->epoch_kind, &s->epoch_instant_ns), ER_ACCEPT_EPOCH);
     CHECK(ER_ENV_READY_FILE, parse_ready_file(v, s), ER_ACCEPT_READY_FILE);
     CHECK(ER_ENV_WEAK, er_parse_weak(v, &s->weak, &s->weak_seed), ER_ACCEPT_WEAK);
     CHECK(ER_ENV_LOG, er_parse_log(v, &s->log, s->log_path, sizeof s->log_path), ER_ACCEPT_LOG);
     CHECK(ER_ENV_LOG_ALL, er_parse_log_all(v, &s->log_all), ER_ACCEPT_LOG_ALL);
     CHECK(ER_ENV_HANG_TIMEOUT, er_parse_hang_timeout(v, &s->hang_timeout_ns), ER_ACCEPT_HANG_TIMEOUT);
+    CHECK(ER_ENV_KERNEL, er_parse_kernel(v, &s->kernel), ER_ACCEPT_KERNEL);
+    s->kernel_given = v != NULL && er_valid_kernel(v);
+    CHECK(ER_ENV_ENTROPY_RATE, er_parse_entropy_rate(v, &s->entropy_rate), ER_ACCEPT_ENTROPY_RATE);
+    CHECK(ER_ENV_KERNEL_LOG, er_parse_log_all(v, &s->kernel_log), ER_ACCEPT_KERNEL_LOG);
 #undef CHECK
+
+    /* A named kernel that runs the jitter loop initializes the pool the way it does, unless told
+     * otherwise; the default profile keeps the pool waiting for the moment it is given. */
+    if (s->kernel_given && !init_after_given && er_kernel_has_jitter(s->kernel))
+        s->init_after_ns = ER_INIT_JITTER;
 
     if (bad > 0)
         s->policy = ER_POLICY_PASSTHROUGH;

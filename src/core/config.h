@@ -47,7 +47,21 @@ struct er_settings {
     char log_path[ER_PATH_MAX];
     bool log_all;
     int64_t hang_timeout_ns; /* ER_DURATION_NEVER when off */
+    unsigned kernel;          /* the simulated random driver's version, ER_KERNEL_VERSION */
+    bool kernel_given;        /* EARLYRANDOM_KERNEL was set (the default profile otherwise) */
+    uint32_t entropy_rate;    /* bits per second credited to the blocking pool (before 5.6) */
+    bool kernel_log;          /* write the simulated kernel's messages as "kernel" records */
 };
+
+/* A kernel version as a number that orders like the versions: 4.19 is 4019, 6.1 is 6001. */
+#define ER_KERNEL_VERSION(major, minor) ((unsigned)(major) * 1000u + (unsigned)(minor))
+/* The default profile: Debian 12's 6.1 on a machine whose jitter loop cannot run. */
+#define ER_KERNEL_DEFAULT ER_KERNEL_VERSION(6, 1)
+/* One idle CPU credits one bit a second from interrupts; Debian's qemu guest had two. */
+#define ER_ENTROPY_RATE_DEFAULT 2u
+#define ER_ENTROPY_RATE_MAX 1000000u
+/* EARLYRANDOM_INIT_AFTER=jitter: about a second after the first blocking request. */
+#define ER_INIT_JITTER INT64_C(-2)
 
 /* The variables, in the order they are documented. */
 #define ER_ENV_POLICY "EARLYRANDOM_POLICY"
@@ -58,19 +72,27 @@ struct er_settings {
 #define ER_ENV_LOG "EARLYRANDOM_LOG"
 #define ER_ENV_LOG_ALL "EARLYRANDOM_LOG_ALL"
 #define ER_ENV_HANG_TIMEOUT "EARLYRANDOM_HANG_TIMEOUT"
+#define ER_ENV_KERNEL "EARLYRANDOM_KERNEL"
+#define ER_ENV_ENTROPY_RATE "EARLYRANDOM_ENTROPY_RATE"
+#define ER_ENV_KERNEL_LOG "EARLYRANDOM_KERNEL_LOG"
 #define ER_ENV_CONFIG "EARLYRANDOM_CONFIG"
 /* Set by the earlyrandom command when its seccomp filter watches the tree ("1"). */
 #define ER_ENV_FILTERED "EARLYRANDOM_FILTERED"
 
 /* What each variable accepts, as printed in error messages and --help. */
 #define ER_ACCEPT_POLICY "block, fallback, eagain, passthrough"
-#define ER_ACCEPT_INIT_AFTER "a duration such as 0, 250ms, 1.5s, 2m (a bare number is seconds), or never"
+#define ER_ACCEPT_INIT_AFTER \
+    "a duration such as 0, 250ms, 1.5s, 2m (a bare number is seconds), never, or jitter"
 #define ER_ACCEPT_EPOCH "process, boot, or a CLOCK_BOOTTIME instant in nanoseconds"
 #define ER_ACCEPT_READY_FILE "a non-empty path"
 #define ER_ACCEPT_WEAK "real, deterministic, deterministic:SEED (SEED a decimal number below 2^64)"
 #define ER_ACCEPT_LOG "a file path, stderr, kmsg, syslog, or none"
 #define ER_ACCEPT_LOG_ALL "0 or 1"
 #define ER_ACCEPT_HANG_TIMEOUT "a duration such as 10s, 500ms, or off"
+#define ER_ACCEPT_KERNEL \
+    "a version MAJOR.MINOR from 3.0 on, such as 3.10, 4.4, 4.19, 5.4, 5.10, 6.1 (uname -r's form too)"
+#define ER_ACCEPT_ENTROPY_RATE "bits per second, a whole number from 0 to 1000000"
+#define ER_ACCEPT_KERNEL_LOG "0 or 1"
 
 /* Ends every message about a bad setting: what the process does about it. */
 #define ER_PASSTHROUGH_NOTE "; this process runs as passthrough"
@@ -85,6 +107,8 @@ bool er_parse_weak(const char *text, enum er_weak_kind *kind, uint64_t *seed);
 bool er_parse_hang_timeout(const char *text, int64_t *ns_out);
 bool er_parse_log(const char *text, enum er_log_kind *kind, char *path, size_t path_len);
 bool er_parse_log_all(const char *text, bool *out);
+bool er_parse_kernel(const char *text, unsigned *version);
+bool er_parse_entropy_rate(const char *text, uint32_t *bits_per_second);
 
 const char *er_policy_name(enum er_policy p);
 
@@ -97,6 +121,8 @@ bool er_valid_weak(const char *text);
 bool er_valid_log(const char *text);
 bool er_valid_log_all(const char *text);
 bool er_valid_hang_timeout(const char *text);
+bool er_valid_kernel(const char *text);
+bool er_valid_entropy_rate(const char *text);
 
 /* Looks a variable up; the library passes secure_getenv, the tests a table. */
 typedef const char *(*er_lookup_fn)(const char *name, void *ctx);

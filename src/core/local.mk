@@ -4,6 +4,7 @@ ER_CORE_SOURCES = \
 	src/core/conffile.c src/core/conffile.h \
 	src/core/strbuf.c src/core/strbuf.h \
 	src/core/duration.c src/core/duration.h \
+	src/core/kmsg.c src/core/kmsg.h \
 	src/core/logrec.c src/core/logrec.h \
 	src/core/policy.c src/core/policy.h \
 	src/core/ring.c src/core/ring.h \

@@ -227,6 +227,7 @@ static size_t format_json_once(const struct er_record *r, char *buf, size_t cap,
     }
     JSON_STR_FIELD(&w, "caller", r->caller, max_str);
     JSON_STR_FIELD(&w, "caller_symbol", r->caller_symbol, max_str);
+    JSON_STR_FIELD(&w, "message", r->message, max_str);
     if (with_backtrace && r->backtrace != NULL) {
         W_KEY(&w, "backtrace");
         w_puts(&w, "[");
@@ -292,6 +293,12 @@ size_t er_format_text(const struct er_record *r, char *buf, size_t cap)
     struct writer w = { buf, 0, cap - 2, false };
     bool hang = r->event != NULL && strcmp(r->event, "hang") == 0;
     const char *action = or_unknown(r->action);
+    if (r->event != NULL && strcmp(r->event, "kernel") == 0) {
+        /* As dmesg shows it, behind the prefix that says the kernel here is simulated. */
+        w_puts(&w, "earlyrandom: kernel: ");
+        w_text(&w, or_unknown(r->message));
+        return w_finish(&w);
+    }
 
     w_puts(&w, hang ? "earlyrandom: HANG " : "earlyrandom: ");
     w_text(&w, base_name(or_unknown(r->exe)));
@@ -343,10 +350,17 @@ size_t er_format_text(const struct er_record *r, char *buf, size_t cap)
         w_puts(&w, " ms");
     } else if (strcmp(action, "abort") == 0) {
         w_puts(&w, "no entropy: aborting as glibc does");
+    } else if (strcmp(action, "enosys") == 0) {
+        w_puts(&w, "no getrandom in this kernel, ENOSYS");
+    } else if (strcmp(action, "draw") == 0) {
+        w_puts(&w, "waited ");
+        w_ms(&w, r->waited_ns);
+        w_puts(&w, " ms for the blocking pool");
     } else {
         w_text(&w, action);
     }
-    if (r->errno_name && !hang && strcmp(action, "eagain") != 0 && strcmp(action, "einval") != 0) {
+    if (r->errno_name && !hang && strcmp(action, "eagain") != 0 && strcmp(action, "einval") != 0 &&
+        strcmp(action, "enosys") != 0) {
         w_puts(&w, " (");
         w_text(&w, r->errno_name);
         w_puts(&w, ")");

@@ -13,7 +13,7 @@
 /* Every string is optional (NULL leaves the field out). The library fills it from a request; the
  * command fills it by parsing a line back, so both speak through the same structure. */
 struct er_record {
-    const char *event; /* "request" | "hang" */
+    const char *event; /* "request" | "hang" | "kernel" (a message of the simulated kernel) */
     int64_t time_ns;   /* CLOCK_REALTIME */
     bool has_boot;
     int64_t boot_ns;   /* CLOCK_BOOTTIME: time since the machine booted */
@@ -36,6 +36,7 @@ struct er_record {
     int64_t result;
     const char *caller;        /* the shared object that made the call */
     const char *caller_symbol; /* the nearest exported symbol, when known */
+    const char *message; /* kernel events: the line the kernel of that era would print */
     const char *const *backtrace; /* hang events */
     size_t backtrace_len;
 };

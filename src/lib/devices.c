@@ -51,6 +51,7 @@ bool er_device_read_request(struct er_request *q, const char *api, int fd, size_
     q->bytes = len;
     if (status >= 0)
         er_format_open_flags(status, q->flags, sizeof q->flags);
-    q->kind = er_classify_device_read(k == ER_FD_URANDOM, status >= 0 && (status & O_NONBLOCK));
+    q->kind = er_classify_device_read_on(er_kernel_of(&er_settings), k == ER_FD_URANDOM,
+                                         status >= 0 && (status & O_NONBLOCK));
     return true;
 }

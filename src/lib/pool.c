@@ -12,15 +12,23 @@
 #include <unistd.h>
 
 #include "duration.h"
+#include "policy.h"
 #include "rawsys.h"
 
 /* glibc's exported aliases, so that the library's own I/O never goes through its hooks. */
 extern ssize_t __read(int, void *, size_t);
 extern int __close(int);
 
-static int64_t init_at_ns = ER_DURATION_NEVER; /* CLOCK_BOOTTIME; NEVER without a time */
+static int64_t init_at_ns = ER_DURATION_NEVER; /* CLOCK_BOOTTIME; NEVER without a time; atomic */
 static const char *ready_file;                 /* NULL without a ready file */
 static int initialized;                        /* latched, read atomically */
+static bool init_on_jitter;                    /* the first wait sets init_at_ns */
+static bool has_blocking_pool;                 /* a kernel before 5.6 */
+static uint32_t entropy_rate;                  /* bits per second */
+/* The blocking pool's estimate (er_estimate_holds_at): one atomic word, so draws need no lock. */
+static int64_t empty_at_ns;
+
+static int64_t load_init_at(void) { return __atomic_load_n(&init_at_ns, __ATOMIC_ACQUIRE); }
 
 /* CLOCK_BOOTTIME straight from the kernel's vDSO, found in its ELF symbol table: no system call,
  * no dlsym (which takes the loader's lock and may allocate), and immune to interposers such as
@@ -96,13 +104,17 @@ int64_t er_boottime_ns(void)
 void er_pool_setup(const struct er_settings *s, int64_t load_ns)
 {
     ready_file = s->has_ready_file ? s->ready_file : NULL;
-    if (s->init_after_ns == ER_DURATION_NEVER) {
-        init_at_ns = ER_DURATION_NEVER;
-        return;
-    }
     int64_t epoch = s->epoch_kind == ER_EPOCH_PROCESS ? load_ns
                   : s->epoch_kind == ER_EPOCH_BOOT    ? 0
                                                       : s->epoch_instant_ns;
+    has_blocking_pool = er_kernel_has_blocking_pool(s->kernel);
+    entropy_rate = s->entropy_rate;
+    empty_at_ns = epoch;
+    init_on_jitter = s->init_after_ns == ER_INIT_JITTER;
+    if (s->init_after_ns == ER_DURATION_NEVER || init_on_jitter) {
+        init_at_ns = ER_DURATION_NEVER;
+        return;
+    }
     /* Both terms are capped far below INT64_MAX / 2 by their parsers, so the sum cannot overflow. */
     init_at_ns = epoch + s->init_after_ns;
 }
@@ -119,7 +131,8 @@ bool er_pool_initialized_by_clock(void)
 {
     if (__atomic_load_n(&initialized, __ATOMIC_ACQUIRE))
         return true;
-    if (init_at_ns == ER_DURATION_NEVER || er_boottime_ns() < init_at_ns)
+    int64_t at = load_init_at();
+    if (at == ER_DURATION_NEVER || er_boottime_ns() < at)
         return false;
     __atomic_store_n(&initialized, 1, __ATOMIC_RELEASE);
     return true;
@@ -148,8 +161,88 @@ static int64_t min_deadline(int64_t a, int64_t b)
 int64_t er_pool_next_change_ns(void)
 {
     if (ready_file != NULL)
-        return min_deadline(init_at_ns, er_boottime_ns() + ER_READY_FILE_POLL_NS);
-    return init_at_ns;
+        return min_deadline(load_init_at(), er_boottime_ns() + ER_READY_FILE_POLL_NS);
+    return load_init_at();
+}
+
+/* The moment the estimate holds bits, as things stand now. */
+static int64_t holds_at(int64_t now, uint64_t bits)
+{
+    return er_estimate_holds_at(__atomic_load_n(&empty_at_ns, __ATOMIC_ACQUIRE), now, bits,
+                                entropy_rate);
+}
+
+bool er_pool_entropy_short(uint64_t bits)
+{
+    int64_t now = er_boottime_ns();
+    int64_t at = holds_at(now, bits);
+    return at == ER_ESTIMATE_NEVER || at > now;
+}
+
+bool er_pool_random_readable(void)
+{
+    return has_blocking_pool ? !er_pool_entropy_short(ER_POOL_WAKEUP_BITS) : er_pool_initialized();
+}
+
+int64_t er_pool_random_next_change_ns(void)
+{
+    if (!has_blocking_pool)
+        return er_pool_next_change_ns();
+    return holds_at(er_boottime_ns(), ER_POOL_WAKEUP_BITS);
+}
+
+static void close_timer(void *p) { __close(*(int *)p); }
+
+/* Sleeps until a CLOCK_BOOTTIME moment (NEVER: until a signal), in a timerfd so that the kernel
+ * restarts the read after an SA_RESTART handler and fails it with EINTR after any other. */
+static int sleep_until(int64_t deadline, bool through_eintr)
+{
+    int tfd = timerfd_create(CLOCK_BOOTTIME, TFD_CLOEXEC);
+    if (tfd < 0) {
+        while (deadline == ER_DURATION_NEVER || er_boottime_ns() < deadline) {
+            int64_t next = deadline == ER_DURATION_NEVER ? er_boottime_ns() + ER_READY_FILE_POLL_NS
+                                                         : deadline;
+            struct timespec ts = { next / 1000000000, next % 1000000000 };
+            er_raw_syscall6(SYS_clock_nanosleep, CLOCK_BOOTTIME, TIMER_ABSTIME, (long)&ts, 0, 0, 0);
+            pthread_testcancel();
+        }
+        return 0;
+    }
+    volatile int result = 0;
+    pthread_cleanup_push(close_timer, &tfd);
+    struct itimerspec its = { { 0, 0 }, { 0, 0 } };
+    if (deadline != ER_DURATION_NEVER) {
+        its.it_value.tv_sec = deadline / 1000000000;
+        its.it_value.tv_nsec = deadline % 1000000000;
+        if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+            its.it_value.tv_nsec = 1;
+    }
+    er_raw_syscall6(SYS_timerfd_settime, tfd, TFD_TIMER_ABSTIME, (long)&its, 0, 0, 0);
+    uint64_t expirations;
+    while (__read(tfd, &expirations, sizeof expirations) < 0) {
+        if (errno == EINTR && !through_eintr) {
+            result = EINTR;
+            break;
+        }
+    }
+    pthread_cleanup_pop(1);
+    return result;
+}
+
+int er_pool_draw(uint64_t bits, bool through_eintr)
+{
+    int saved = errno;
+    int64_t now = er_boottime_ns();
+    int64_t empty_at = __atomic_load_n(&empty_at_ns, __ATOMIC_ACQUIRE), ready;
+    do {
+        ready = er_estimate_holds_at(empty_at, now, bits, entropy_rate);
+        if (ready == ER_ESTIMATE_NEVER)
+            break; /* nothing is ever credited: the read sleeps until a signal */
+    } while (!__atomic_compare_exchange_n(&empty_at_ns, &empty_at, ready, false, __ATOMIC_ACQ_REL,
+                                          __ATOMIC_ACQUIRE));
+    int result = ready != ER_ESTIMATE_NEVER && ready <= now ? 0 : sleep_until(ready, through_eintr);
+    errno = saved;
+    return result;
 }
 
 /* Without a timerfd (the program is at its descriptor limit) the wait still sleeps, in short
@@ -158,7 +251,7 @@ static int wait_without_timer(int64_t start_ns, int64_t hang_at, er_hang_fn on_h
 {
     bool hang_reported = false;
     while (!er_pool_initialized()) {
-        int64_t next = min_deadline(init_at_ns, er_boottime_ns() + ER_READY_FILE_POLL_NS);
+        int64_t next = min_deadline(load_init_at(), er_boottime_ns() + ER_READY_FILE_POLL_NS);
         if (!hang_reported)
             next = min_deadline(next, hang_at);
         struct timespec ts = { next / 1000000000, next % 1000000000 };
@@ -265,7 +358,7 @@ static int wait_on_timer(struct timed_wait *w)
     while (!er_pool_initialized()) {
         if (ready_file != NULL && w->slot >= 0)
             take_poller_role(w);
-        int64_t next = init_at_ns;
+        int64_t next = load_init_at();
         if (ready_file != NULL && w->slot < 0)
             next = min_deadline(next, er_boottime_ns() + ER_READY_FILE_POLL_NS);
         if (!hang_reported)
@@ -323,6 +416,11 @@ int er_pool_wait(bool through_eintr, int64_t start_ns, int64_t hang_timeout_ns, 
                  void *ctx)
 {
     int saved = errno;
+    /* The kernel's jitter loop starts with the first request that waits for init. */
+    int64_t never = ER_DURATION_NEVER;
+    if (init_on_jitter)
+        __atomic_compare_exchange_n(&init_at_ns, &never, start_ns + ER_JITTER_INIT_NS, false,
+                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
     int64_t hang_at = hang_timeout_ns == ER_DURATION_NEVER ? ER_DURATION_NEVER
                                                            : start_ns + hang_timeout_ns;
     int tfd = timerfd_create(CLOCK_BOOTTIME, TFD_CLOEXEC);

@@ -28,10 +28,24 @@ bool er_pool_initialized_by_clock(void) __attribute__((visibility("hidden")));
  * the next look at the ready file; ER_DURATION_NEVER when nothing can change it. */
 int64_t er_pool_next_change_ns(void) __attribute__((visibility("hidden")));
 
+/* The blocking pool of kernels before 5.6, as an estimate credited at EARLYRANDOM_ENTROPY_RATE
+ * from the epoch on and capped at ER_POOL_MAX_BITS. True when it holds fewer than bits now. */
+bool er_pool_entropy_short(uint64_t bits) __attribute__((visibility("hidden")));
+
+/* Takes bits from the estimate, sleeping until it holds them; the sleep ends early with EINTR as
+ * er_pool_wait's does. Returns 0 or EINTR. Lock-free: each draw reserves its share at once. */
+int er_pool_draw(uint64_t bits, bool through_eintr) __attribute__((visibility("hidden")));
+
+/* Whether poll reports /dev/random readable: before 5.6 when the estimate reaches the wake-up
+ * threshold, later once the pool is initialized; and the next moment that may change. */
+bool er_pool_random_readable(void) __attribute__((visibility("hidden")));
+int64_t er_pool_random_next_change_ns(void) __attribute__((visibility("hidden")));
+
 /* Called once, from the waiting thread, when a wait has lasted the hang timeout. */
 typedef void (*er_hang_fn)(void *ctx, int64_t waited_ns);
 
-/* Sleeps in the kernel until the pool is initialized. Returns 0 then, or EINTR when a signal
+/* Sleeps in the kernel until the pool is initialized; with EARLYRANDOM_INIT_AFTER=jitter the first
+ * such wait sets the init moment ER_JITTER_INIT_NS after its start_ns. Returns 0 then, or EINTR when a signal
  * handler without SA_RESTART interrupted the wait and through_eintr is false. Exactly the
  * semantics of a blocked getrandom: the sleep is a read() of a timerfd, which the kernel restarts
  * after an SA_RESTART handler and fails with EINTR after any other. A cancellation point. */

@@ -8,12 +8,14 @@
 #include <sys/auxv.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "caller.h"
 #include "conffile.h"
+#include "kmsg.h"
 #include "logrec.h"
 #include "pool.h"
 #include "rawsys.h"
@@ -69,6 +71,7 @@ static const char *const known_variables[] = {
     ER_ENV_POLICY "=", ER_ENV_INIT_AFTER "=", ER_ENV_EPOCH "=",   ER_ENV_READY_FILE "=",
     ER_ENV_WEAK "=",   ER_ENV_LOG "=",        ER_ENV_LOG_ALL "=", ER_ENV_HANG_TIMEOUT "=",
     ER_ENV_CONFIG "=", ER_ENV_RING "=",   ER_ENV_FILTERED "=",
+    ER_ENV_KERNEL "=", ER_ENV_ENTROPY_RATE "=", ER_ENV_KERNEL_LOG "=",
 };
 
 static bool is_known_variable(const char *entry)
@@ -295,7 +298,8 @@ static void load_settings(void)
     er_sink_setup(&er_settings, secure ? NULL : lookup_variable(ER_ENV_RING, NULL));
     bool nothing_to_log = er_settings.log == ER_LOG_NONE;
     if ((er_settings.policy == ER_POLICY_PASSTHROUGH && nothing_to_log) ||
-        (!er_settings.log_all && er_pool_initialized()))
+        (!er_settings.log_all && er_kernel_same_after_init(er_settings.kernel) &&
+         er_pool_initialized()))
         __atomic_store_n(&er_fast_flag, 1, __ATOMIC_RELAXED);
 }
 
@@ -303,7 +307,8 @@ bool er_settle(void)
 {
     if (!er_loaded())
         return false;
-    if (!er_settings.log_all && er_pool_initialized_by_clock())
+    if (!er_settings.log_all && er_kernel_same_after_init(er_settings.kernel) &&
+        er_pool_initialized_by_clock())
         __atomic_store_n(&er_fast_flag, 1, __ATOMIC_RELAXED);
     return __atomic_load_n(&er_fast_flag, __ATOMIC_RELAXED);
 }
@@ -456,6 +461,72 @@ void er_note(struct er_request *q, long long result, int err)
     errno = saved;
 }
 
+/* The simulated kernel's messages (EARLYRANDOM_KERNEL_LOG). Its rate limit is one per process,
+ * taken without waiting: a thread that finds it busy counts its message as missed. */
+static struct er_kmsg_limiter kmsg_limiter = { 0, 0, ER_KMSG_MAXWARN, 0, false, false };
+static int kmsg_busy;
+
+static bool take_kmsg(void)
+{
+    int expected = 0;
+    return __atomic_compare_exchange_n(&kmsg_busy, &expected, 1, false, __ATOMIC_ACQUIRE,
+                                       __ATOMIC_RELAXED);
+}
+
+static void give_kmsg(void) { __atomic_store_n(&kmsg_busy, 0, __ATOMIC_RELEASE); }
+
+static void log_kernel_message(const char *message)
+{
+    if (er_settings.log == ER_LOG_NONE)
+        return;
+    struct er_record rec;
+    memset(&rec, 0, sizeof rec);
+    rec.event = "kernel";
+    rec.time_ns = realtime_ns();
+    rec.has_boot = true;
+    rec.boot_ns = er_boottime_ns();
+    rec.pid = current_pid();
+    rec.tid = current_tid();
+    rec.exe = executable_path();
+    rec.message = message;
+    char buf[ER_RECORD_MAX];
+    er_sink_write(buf, format_record(&rec, buf, sizeof buf));
+}
+
+/* Both keep errno: they run after the real call, whose errno is the program's. */
+static void note_urandom_message(uint64_t bytes)
+{
+    if (!take_kmsg()) {
+        __atomic_fetch_add(&kmsg_limiter.missed, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    bool print = er_kmsg_urandom_allowed(&kmsg_limiter, er_settings.kernel, er_boottime_ns());
+    give_kmsg();
+    int saved = errno;
+    char comm[17] = "";
+    char line[128];
+    /* The task's name as the kernel prints it (TASK_COMM_LEN, not the executable's path). */
+    if (print && prctl(PR_GET_NAME, comm) == 0 &&
+        er_kmsg_urandom_text(er_settings.kernel, comm, bytes, line, sizeof line) > 0)
+        log_kernel_message(line);
+    errno = saved;
+}
+
+static void note_init_messages(void)
+{
+    if (!take_kmsg())
+        return;
+    int saved = errno;
+    bool first = !kmsg_limiter.init_reported;
+    kmsg_limiter.init_reported = true;
+    char line[128];
+    for (int i = 0; first && er_kmsg_init_text(er_settings.kernel, &kmsg_limiter, i, line,
+                                                sizeof line) > 0; i++)
+        log_kernel_message(line);
+    give_kmsg();
+    errno = saved;
+}
+
 /* glibc's words when arc4random cannot get entropy (stdlib/arc4random.c), then its abort. */
 static _Noreturn void arc4random_fatal(void)
 {
@@ -472,12 +543,16 @@ long long er_run(struct er_request *q, const struct er_ops *ops, void *ctx)
         return ops->call(ctx, false, &err);
 
     q->pool_initialized = er_pool_initialized();
-    if (q->pool_initialized && !er_settings.log_all)
+    if (q->pool_initialized && !er_settings.log_all && er_kernel_same_after_init(er_settings.kernel))
         __atomic_store_n(&er_fast_flag, 1, __ATOMIC_RELAXED);
+    /* Only an older kernel's blocking pool asks how much its estimate holds. */
+    bool from_pool = q->kind == ER_REQ_RANDOM_POOL || q->kind == ER_REQ_RANDOM_POOL_NONBLOCKING;
+    bool entropy_short = from_pool && er_pool_entropy_short(er_pool_draw_bits(q->bytes));
     q->action = q->forward ? ER_ACTION_PASS
-                           : er_decide(q->kind, q->pool_initialized, er_settings.policy);
+                           : er_decide_estimate(q->kind, q->pool_initialized, entropy_short,
+                                                er_settings.policy);
     bool logged = er_settings.log != ER_LOG_NONE && (!q->pool_initialized || er_settings.log_all);
-    if (logged || q->action == ER_ACTION_BLOCK)
+    if (logged || q->action == ER_ACTION_BLOCK || q->action == ER_ACTION_DRAW)
         q->start_ns = er_boottime_ns();
     /* Before the call: a request the real kernel blocked until its pool was ready was early. */
     if (logged)
@@ -497,6 +572,20 @@ long long er_run(struct er_request *q, const struct er_ops *ops, void *ctx)
         }
         errno = saved;
         result = ops->call(ctx, false, &err);
+        if (er_settings.kernel_log)
+            note_init_messages();
+        break;
+    case ER_ACTION_DRAW:
+        if (er_pool_draw(er_pool_draw_bits(q->bytes), q->wait_through_eintr) == EINTR) {
+            q->action = ER_ACTION_INTERRUPTED;
+            err = EINTR;
+            synthesized = true;
+            result = ops->fail(ctx, err);
+            break;
+        }
+        q->waited_ns = er_boottime_ns() - q->start_ns;
+        errno = saved;
+        result = ops->call(ctx, false, &err);
         break;
     case ER_ACTION_WEAK:
         errno = saved;
@@ -506,7 +595,8 @@ long long er_run(struct er_request *q, const struct er_ops *ops, void *ctx)
         break;
     case ER_ACTION_EAGAIN:
     case ER_ACTION_EINVAL:
-        err = q->action == ER_ACTION_EAGAIN ? EAGAIN : EINVAL;
+    case ER_ACTION_ENOSYS:
+        err = q->action == ER_ACTION_EAGAIN ? EAGAIN : q->action == ER_ACTION_EINVAL ? EINVAL : ENOSYS;
         synthesized = true;
         result = ops->fail(ctx, err);
         break;
@@ -523,6 +613,9 @@ long long er_run(struct er_request *q, const struct er_ops *ops, void *ctx)
     }
     /* The real function's errno, success or not, is the program's; ours only when we failed. */
     int final_errno = synthesized ? err : errno;
+    if (er_settings.kernel_log && q->device != NULL && !er_pool_initialized() &&
+        (q->kind == ER_REQ_INSECURE || q->kind == ER_REQ_URANDOM_JITTER))
+        note_urandom_message(q->bytes);
 
     if (logged) {
         /* A request passed to a kernel whose own pool was not ready may have waited there (the

@@ -44,6 +44,7 @@ struct held {
     const char *kernel_pool;
     bool hang_logged;
     int64_t gone_ns;       /* when its notification stopped being valid; 0 while it is */
+    int64_t drawn_at_ns;   /* a blocking-pool draw (kernels before 5.6): released then, not at init */
     pid_t tgid;            /* with names, taken while the caller surely lives; 0 until then */
     char *names;           /* "exe\0object\0symbol\0", malloc'd for a held call */
 };
@@ -58,6 +59,7 @@ struct er_seccomp {
     int listener;
     struct er_settings set;
     int64_t init_at_ns; /* ER_DURATION_NEVER when only the ready file can end it */
+    int64_t empty_at_ns; /* the blocking pool's estimate (er_estimate_holds_at) */
     bool initialized;
     int log_fd;
     struct held *held;
@@ -113,8 +115,12 @@ struct er_seccomp *er_seccomp_new(int listener, const struct er_settings *settin
     int64_t epoch = settings->epoch_kind == ER_EPOCH_BOOT      ? 0
                     : settings->epoch_kind == ER_EPOCH_INSTANT ? settings->epoch_instant_ns
                                                                : clock_ns(CLOCK_BOOTTIME);
-    s->init_at_ns = settings->init_after_ns == ER_DURATION_NEVER ? ER_DURATION_NEVER
-                                                                 : epoch + settings->init_after_ns;
+    /* With a jitter init the moment is set by the first call held for it. */
+    s->init_at_ns = settings->init_after_ns == ER_DURATION_NEVER ||
+                            settings->init_after_ns == ER_INIT_JITTER
+                        ? ER_DURATION_NEVER
+                        : epoch + settings->init_after_ns;
+    s->empty_at_ns = epoch;
     /* Non-blocking open: a FIFO nobody reads must not stop the supervisor (and the tree). */
     if (settings->log == ER_LOG_FILE && log_path != NULL &&
         (s->log_fd = open(log_path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) >= 0)
@@ -284,6 +290,8 @@ static void log_event(struct er_seccomp *s, const char *event, const struct held
         r.pool = "uninitialized";
     r.action = er_action_name(action);
     r.waited_ns = waited ? (h->gone_ns ? h->gone_ns : now) - h->start_ns : 0;
+    if (action == ER_ACTION_DRAW) /* waited for the blocking pool, after init as well */
+        r.waited_ns = (h->gone_ns ? h->gone_ns : now) - h->start_ns;
     r.errno_name = err ? er_errno_name(err) : NULL;
     r.has_result = has_result;
     r.result = result;
@@ -435,12 +443,22 @@ static void handle(struct er_seccomp *s, const struct seccomp_notif *req)
             h.kernel_pool = old.kernel_pool;
             h.tgid = old.tgid;
             h.names = old.names; /* now h's */
+            h.drawn_at_ns = old.drawn_at_ns;
             restarted = true;
         } else {
             log_interrupted(s, &old);
             forget(&old);
         }
         break;
+    }
+    /* The restart of a held draw keeps the bits it reserved. */
+    if (restarted && h.drawn_at_ns != 0) {
+        if (add_held(s, &h))
+            return;
+        if (answer(s, h.id, 0, 0, true))
+            log_event(s, "request", &h, ER_ACTION_DRAW, 0, false, 0);
+        forget(&h);
+        return;
     }
     bool initialized = pool_initialized(s);
     if (restarted && initialized) {
@@ -457,14 +475,40 @@ static void handle(struct er_seccomp *s, const struct seccomp_notif *req)
     if (logged && h.names == NULL)
         keep_names(&h);
     /* The kernel reads the flags as an unsigned int: the upper half of the register is ignored. */
-    enum er_request_kind kind = er_classify_getrandom((unsigned)h.flags);
-    enum er_action action = er_decide(kind, initialized, s->set.policy);
+    enum er_request_kind kind = er_classify_getrandom_on(er_kernel_of(&s->set), (unsigned)h.flags);
+    uint64_t bits = er_pool_draw_bits(h.len);
+    int64_t drawn_at = ER_ESTIMATE_NEVER;
+    if (kind == ER_REQ_RANDOM_POOL || kind == ER_REQ_RANDOM_POOL_NONBLOCKING)
+        drawn_at = er_estimate_holds_at(s->empty_at_ns, h.start_ns, bits, s->set.entropy_rate);
+    bool entropy_short = drawn_at == ER_ESTIMATE_NEVER || drawn_at > h.start_ns;
+    enum er_action action = er_decide_estimate(kind, initialized, entropy_short, s->set.policy);
     int err = 0;
     bool has_result = false;
     int64_t result = 0;
     bool answered = true;
     switch (action) {
+    case ER_ACTION_DRAW:
+        if (!entropy_short) {
+            s->empty_at_ns = drawn_at;
+            answered = answer(s, h.id, 0, 0, true);
+            break;
+        }
+        /* Held until the estimate holds its bits; a pool that is never credited holds it until
+         * the caller gives up, as the kernel's read would sleep until a signal. */
+        if (drawn_at != ER_ESTIMATE_NEVER)
+            s->empty_at_ns = drawn_at;
+        h.drawn_at_ns = drawn_at == ER_ESTIMATE_NEVER ? INT64_MAX : drawn_at;
+        if (h.names == NULL)
+            keep_names(&h);
+        if (add_held(s, &h))
+            return;
+        action = ER_ACTION_PASS;
+        answered = answer(s, h.id, 0, 0, true);
+        break;
     case ER_ACTION_BLOCK:
+        /* The kernel's jitter loop starts with the first call that waits for init. */
+        if (s->set.init_after_ns == ER_INIT_JITTER && s->init_at_ns == ER_DURATION_NEVER)
+            s->init_at_ns = h.start_ns + ER_JITTER_INIT_NS;
         if (h.names == NULL)
             keep_names(&h);
         if (add_held(s, &h))
@@ -474,7 +518,8 @@ static void handle(struct er_seccomp *s, const struct seccomp_notif *req)
         break;
     case ER_ACTION_EAGAIN:
     case ER_ACTION_EINVAL:
-        err = action == ER_ACTION_EAGAIN ? EAGAIN : EINVAL;
+    case ER_ACTION_ENOSYS:
+        err = action == ER_ACTION_EAGAIN ? EAGAIN : action == ER_ACTION_EINVAL ? EINVAL : ENOSYS;
         has_result = true;
         result = -1;
         answered = answer(s, h.id, err, 0, false);
@@ -585,21 +630,49 @@ bool er_seccomp_receive(struct er_seccomp *s)
     return true;
 }
 
+/* A held call runs in the kernel now, as a woken getrandom does. */
+static void release(struct er_seccomp *s, struct held *h, enum er_action action, int64_t now)
+{
+    if (h->gone_ns == 0 && answer(s, h->id, 0, 0, true)) {
+        h->gone_ns = now;
+        log_event(s, "request", h, action, 0, false, 0);
+    } else {
+        log_interrupted(s, h);
+    }
+    forget(h);
+}
+
 /* The simulated init: every held call runs in the kernel now, as a woken getrandom does. */
 static void release_all(struct er_seccomp *s)
 {
     int64_t now = clock_ns(CLOCK_BOOTTIME);
-    for (size_t i = 0; i < s->nheld; i++) {
+    for (size_t i = 0; i < s->nheld;) {
         struct held *h = &s->held[i];
-        if (h->gone_ns == 0 && answer(s, h->id, 0, 0, true)) {
-            h->gone_ns = now;
-            log_event(s, "request", h, ER_ACTION_BLOCK, 0, false, 0);
-        } else {
-            log_interrupted(s, h);
+        if (h->drawn_at_ns != 0) { /* waits for the estimate, not for init */
+            i++;
+            continue;
         }
-        forget(h);
+        release(s, h, ER_ACTION_BLOCK, now);
+        remove_held(s, i);
     }
-    s->nheld = 0;
+}
+
+/* Blocking-pool draws whose bits the estimate now holds. Returns the next moment one is due. */
+static int64_t release_draws(struct er_seccomp *s, int64_t now)
+{
+    int64_t next = INT64_MAX;
+    for (size_t i = 0; i < s->nheld;) {
+        struct held *h = &s->held[i];
+        if (h->drawn_at_ns != 0 && h->drawn_at_ns <= now) {
+            release(s, h, ER_ACTION_DRAW, now);
+            remove_held(s, i);
+            continue;
+        }
+        if (h->drawn_at_ns != 0 && h->drawn_at_ns < next)
+            next = h->drawn_at_ns;
+        i++;
+    }
+    return next;
 }
 
 void er_seccomp_finish(struct er_seccomp *s)
@@ -626,12 +699,13 @@ int er_seccomp_tick(struct er_seccomp *s, int max_ms)
 {
     if (s->nheld == 0)
         return s->initialized ? max_ms : (int)min64(max_ms, 1000);
-    if (pool_initialized(s)) {
-        release_all(s);
-        return max_ms;
-    }
     int64_t now = clock_ns(CLOCK_BOOTTIME);
-    int64_t wake = now + (int64_t)max_ms * 1000000;
+    int64_t next_draw = release_draws(s, now);
+    if (pool_initialized(s))
+        release_all(s);
+    if (s->nheld == 0)
+        return max_ms;
+    int64_t wake = min64(now + (int64_t)max_ms * 1000000, next_draw);
     if (s->set.has_ready_file)
         wake = min64(wake, now + READY_FILE_POLL_MS * INT64_C(1000000));
     if (s->init_at_ns != ER_DURATION_NEVER)

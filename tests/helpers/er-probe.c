@@ -2,7 +2,8 @@
  * tests to run under the preload. Built twice, plain and with _FORTIFY_SOURCE=2, so that the
  * fortified variants (__open_2, __read_chk, __fread_chk) are exercised too.
  *
- * Usage: er-probe ACTION [ARG...]; every result is one line on stdout:
+ * Usage: er-probe ACTION [ARG...], or er-probe seq ACTION [ARG...] , ACTION...; every result is
+ * one line on stdout:
  *   ok <api> ret=<n> bytes=<hex> ms=<elapsed> cpu=<ms> exec_ms=<ms> boot_ms=<ms>
  *   err <api> errno=<NAME> ms=<elapsed> cpu=<ms> exec_ms=<ms> boot_ms=<ms>
  * ms counts from main(); exec_ms from the exec of the process (before the library was loaded,
@@ -225,6 +226,25 @@ static int do_one(const char *action, char **args, int nargs)
         return 2;
     }
     return 0;
+}
+
+/* seq ACTION [ARG...] [, ACTION [ARG...]]...: the actions one after the other in this process
+ * (a kernel's state carries from one request to the next); "sleep MS" just waits. */
+static int do_seq(char **args, int nargs)
+{
+    int status = 0;
+    for (int i = 0; i < nargs;) {
+        int end = i;
+        while (end < nargs && strcmp(args[end], ",") != 0)
+            end++;
+        if (end > i && strcmp(args[i], "sleep") == 0)
+            usleep((useconds_t)(end > i + 1 ? atoi(args[i + 1]) : 0) * 1000);
+        else if (end > i)
+            status |= do_one(args[i], args + i + 1, end - i - 1);
+        fflush(stdout);
+        i = end + 1;
+    }
+    return status;
 }
 
 static void on_signal(int sig) { (void)sig; }
@@ -452,5 +472,7 @@ int main(int argc, char **argv)
         return do_handover(argc > 2 ? atoi(argv[2]) : 8);
     if (strcmp(argv[1], "fork") == 0)
         return do_fork();
+    if (strcmp(argv[1], "seq") == 0)
+        return do_seq(argv + 2, argc - 2);
     return do_one(argv[1], argv + 2, argc - 2);
 }

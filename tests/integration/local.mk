@@ -23,6 +23,7 @@ ER_INTEGRATION_TESTS = \
 	tests/integration/test-entrypoints \
 	tests/integration/test-waiting \
 	tests/integration/test-config-and-log \
+	tests/integration/test-kernels \
 	tests/integration/test-programs
 check_PROGRAMS += $(ER_INTEGRATION_TESTS)
 TESTS += $(ER_INTEGRATION_TESTS)
@@ -47,6 +48,11 @@ tests_integration_test_entrypoints_CPPFLAGS = $(ER_IT_CPP)
 tests_integration_test_entrypoints_CFLAGS = $(ER_IT_CC)
 tests_integration_test_entrypoints_LDADD = $(ER_IT_LIBS)
 tests_integration_test_entrypoints_LDFLAGS = $(SANITIZE_CFLAGS)
+tests_integration_test_kernels_SOURCES = tests/integration/test_kernels.c $(ER_IT_COMMON)
+tests_integration_test_kernels_CPPFLAGS = $(ER_IT_CPP)
+tests_integration_test_kernels_CFLAGS = $(ER_IT_CC)
+tests_integration_test_kernels_LDADD = $(ER_IT_LIBS)
+tests_integration_test_kernels_LDFLAGS = $(SANITIZE_CFLAGS)
 tests_integration_test_waiting_SOURCES = tests/integration/test_waiting.c $(ER_IT_COMMON)
 tests_integration_test_waiting_CPPFLAGS = $(ER_IT_CPP)
 tests_integration_test_waiting_CFLAGS = $(ER_IT_CC)

@@ -6,6 +6,7 @@ ER_UNIT_TESTS = \
 	tests/unit/test-config \
 	tests/unit/test-conffile \
 	tests/unit/test-policy \
+	tests/unit/test-kernel \
 	tests/unit/test-weak \
 	tests/unit/test-ring \
 	tests/unit/test-logrec \
@@ -35,6 +36,11 @@ tests_unit_test_policy_SOURCES = tests/unit/test_policy.c
 tests_unit_test_policy_CFLAGS = $(ER_UNIT_CFLAGS)
 tests_unit_test_policy_LDADD = $(ER_UNIT_LDADD)
 tests_unit_test_policy_LDFLAGS = $(SANITIZE_CFLAGS)
+
+tests_unit_test_kernel_SOURCES = tests/unit/test_kernel.c
+tests_unit_test_kernel_CFLAGS = $(ER_UNIT_CFLAGS)
+tests_unit_test_kernel_LDADD = $(ER_UNIT_LDADD)
+tests_unit_test_kernel_LDFLAGS = $(SANITIZE_CFLAGS)
 
 tests_unit_test_weak_SOURCES = tests/unit/test_weak.c
 tests_unit_test_weak_CFLAGS = $(ER_UNIT_CFLAGS)

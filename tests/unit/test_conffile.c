@@ -81,9 +81,11 @@ Test(conffile, every_setting_name_is_known)
     static const char *const vars[] = {
         ER_ENV_POLICY, ER_ENV_INIT_AFTER, ER_ENV_EPOCH,   ER_ENV_READY_FILE,
         ER_ENV_WEAK,   ER_ENV_LOG,        ER_ENV_LOG_ALL, ER_ENV_HANG_TIMEOUT,
+        ER_ENV_KERNEL, ER_ENV_ENTROPY_RATE, ER_ENV_KERNEL_LOG,
     };
+    enum { NVARS = sizeof vars / sizeof vars[0] };
     char text[1024] = "";
-    for (size_t i = 0; i < 8; i++) {
+    for (size_t i = 0; i < NVARS; i++) {
         char line[128], name[64];
         size_t k = 0;
         for (const char *p = vars[i] + strlen("EARLYRANDOM_"); *p; p++)
@@ -96,7 +98,7 @@ Test(conffile, every_setting_name_is_known)
     struct er_conffile cf;
     char err[256], *copy;
     cr_assert_eq(parse(text, &cf, err, sizeof err, &copy), 0, "%s", err);
-    for (size_t i = 0; i < 8; i++) {
+    for (size_t i = 0; i < NVARS; i++) {
         int line = 0;
         char want[8];
         snprintf(want, sizeof want, "v%zu", i);
@@ -297,4 +299,27 @@ Test(layered, without_a_file_equals_plain_load)
     cr_expect_eq(na, nb);
     cr_expect_eq(memcmp(&a, &b, sizeof a), 0);
     cr_expect_str_eq(ea, eb);
+}
+
+/* A machine's file can name its kernel: the profile and its jitter init come from there. */
+Test(layered, kernel_profile_from_the_file)
+{
+    struct er_conffile cf;
+    char err[1024], *text;
+    cr_assert_eq(parse("kernel = 5.10\nentropy_rate = 8\nkernel_log = 1\n", &cf, err, sizeof err,
+                       &text), 0);
+    struct er_settings s;
+    cr_assert_eq(er_settings_load_layered(&s, NULL, NULL, &cf, err, sizeof err), 0, "%s", err);
+    cr_expect_eq(s.kernel, ER_KERNEL_VERSION(5, 10));
+    cr_expect(s.kernel_given);
+    cr_expect_eq(s.init_after_ns, ER_INIT_JITTER);
+    cr_expect_eq(s.entropy_rate, 8);
+    cr_expect(s.kernel_log);
+    free(text);
+
+    cr_assert_eq(parse("kernel = 2.6.32\n", &cf, err, sizeof err, &text), 0);
+    cr_expect_eq(er_settings_load_layered(&s, NULL, NULL, &cf, err, sizeof err), 1);
+    cr_expect_str_eq(err, "earlyrandom: " PATH ":1: kernel='2.6.32' is not valid; accepted: "
+                          ER_ACCEPT_KERNEL ER_PASSTHROUGH_NOTE "\n");
+    free(text);
 }

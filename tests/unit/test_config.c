@@ -12,18 +12,23 @@
 
 #define S INT64_C(1000000000)
 #define MS INT64_C(1000000)
-#define NVARS 8
+#define NVARS 11
 
-enum var { V_POLICY, V_INIT_AFTER, V_EPOCH, V_READY_FILE, V_WEAK, V_LOG, V_LOG_ALL, V_HANG };
+enum var {
+    V_POLICY, V_INIT_AFTER, V_EPOCH, V_READY_FILE, V_WEAK, V_LOG, V_LOG_ALL, V_HANG,
+    V_KERNEL, V_ENTROPY_RATE, V_KERNEL_LOG,
+};
 
 static const char *const var_names[NVARS] = {
     ER_ENV_POLICY, ER_ENV_INIT_AFTER, ER_ENV_EPOCH,   ER_ENV_READY_FILE,
     ER_ENV_WEAK,   ER_ENV_LOG,        ER_ENV_LOG_ALL, ER_ENV_HANG_TIMEOUT,
+    ER_ENV_KERNEL, ER_ENV_ENTROPY_RATE, ER_ENV_KERNEL_LOG,
 };
 
 static const char *const var_accepts[NVARS] = {
     ER_ACCEPT_POLICY, ER_ACCEPT_INIT_AFTER, ER_ACCEPT_EPOCH,   ER_ACCEPT_READY_FILE,
     ER_ACCEPT_WEAK,   ER_ACCEPT_LOG,        ER_ACCEPT_LOG_ALL, ER_ACCEPT_HANG_TIMEOUT,
+    ER_ACCEPT_KERNEL, ER_ACCEPT_ENTROPY_RATE, ER_ACCEPT_KERNEL_LOG,
 };
 
 /* A fake environment: values[i] for var_names[i], NULL when unset. Records the lookups made. */
@@ -146,6 +151,7 @@ static void check_error_text(const char *errbuf, const struct env *e, const bool
 /* Good non-default values for every variable, and what each sets. */
 static const char *const good_values[NVARS] = {
     "fallback", "250ms", "12345", "/run/er.ready", "deterministic:7", "/tmp/er.log", "1", "500ms",
+    "4.19", "64", "1",
 };
 
 static void check_field_default(int v, const struct er_settings *s)
@@ -173,6 +179,12 @@ static void check_field_default(int v, const struct er_settings *s)
         break;
     case V_LOG_ALL: cr_expect_eq(s->log_all, d.log_all); break;
     case V_HANG: cr_expect_eq(s->hang_timeout_ns, d.hang_timeout_ns); break;
+    case V_KERNEL:
+        cr_expect_eq(s->kernel, d.kernel);
+        cr_expect_not(s->kernel_given, "a bad version names no kernel");
+        break;
+    case V_ENTROPY_RATE: cr_expect_eq(s->entropy_rate, d.entropy_rate); break;
+    case V_KERNEL_LOG: cr_expect_eq(s->kernel_log, d.kernel_log); break;
     }
 }
 
@@ -199,6 +211,12 @@ static void check_field_good(int v, const struct er_settings *s)
         break;
     case V_LOG_ALL: cr_expect(s->log_all); break;
     case V_HANG: cr_expect_eq(s->hang_timeout_ns, 500 * MS); break;
+    case V_KERNEL:
+        cr_expect_eq(s->kernel, ER_KERNEL_VERSION(4, 19));
+        cr_expect(s->kernel_given);
+        break;
+    case V_ENTROPY_RATE: cr_expect_eq(s->entropy_rate, 64); break;
+    case V_KERNEL_LOG: cr_expect(s->kernel_log); break;
     }
 }
 
@@ -272,6 +290,7 @@ static const struct accept_case accepts[] = {
     { V_INIT_AFTER, "2m", 120 * S, 0 },
     { V_INIT_AFTER, "10", 10 * S, 0 },
     { V_INIT_AFTER, "never", ER_DURATION_NEVER, 0 },
+    { V_INIT_AFTER, "jitter", ER_INIT_JITTER, 0 },
     { V_EPOCH, "process", ER_EPOCH_PROCESS, 0 },
     { V_EPOCH, "boot", ER_EPOCH_BOOT, 0 },
     { V_EPOCH, "0", ER_EPOCH_INSTANT, 0 },
@@ -304,6 +323,24 @@ static const struct accept_case accepts[] = {
     { V_READY_FILE, "/run/er.ready", 1, 0 },
     { V_READY_FILE, "ready", 1, 0 },
     { V_READY_FILE, "/tmp/\xc3\xa9t\xc3\xa9", 1, 0 },
+    { V_KERNEL, "3.0", ER_KERNEL_VERSION(3, 0), 0 },
+    { V_KERNEL, "3.10", 3010, 0 },
+    { V_KERNEL, "4.4", 4004, 0 },
+    { V_KERNEL, "4.19", 4019, 0 },
+    { V_KERNEL, "5.4", 5004, 0 },
+    { V_KERNEL, "5.10", 5010, 0 },
+    { V_KERNEL, "6.1", 6001, 0 },
+    { V_KERNEL, "6.1.0", 6001, 0 },
+    { V_KERNEL, "6.1.0-13-amd64", 6001, 0 },
+    { V_KERNEL, "6.18.44-fc", 6018, 0 },
+    { V_KERNEL, "5.10-rc1", 5010, 0 },
+    { V_KERNEL, "99.999", 99999, 0 },
+    { V_KERNEL, "04.019", 4019, 0 },
+    { V_ENTROPY_RATE, "0", 0, 0 },
+    { V_ENTROPY_RATE, "2", 2, 0 },
+    { V_ENTROPY_RATE, "1000000", 1000000, 0 },
+    { V_KERNEL_LOG, "0", 0, 0 },
+    { V_KERNEL_LOG, "1", 1, 0 },
 };
 
 Test(config, accepts_every_documented_value)
@@ -340,6 +377,12 @@ Test(config, accepts_every_documented_value)
             cr_expect(s.has_ready_file);
             cr_expect_str_eq(s.ready_file, c->value);
             break;
+        case V_KERNEL:
+            cr_expect_eq((int64_t)s.kernel, c->i1, "%s", c->value);
+            cr_expect(s.kernel_given);
+            break;
+        case V_ENTROPY_RATE: cr_expect_eq((int64_t)s.entropy_rate, c->i1, "%s", c->value); break;
+        case V_KERNEL_LOG: cr_expect_eq(s.kernel_log, c->i1 != 0, "%s", c->value); break;
         }
         if (c->var != V_POLICY)
             cr_expect_eq(s.policy, ER_POLICY_BLOCK, "a good value keeps the default policy");
@@ -400,6 +443,15 @@ static const char *const bad_hang[] = {
     "99999999999999999999s", "18446744073709551616", "876001h", "\xff", "10s\x1b", "off\n", "10\\s",
 };
 static const char *const bad_path[] = { "" };
+static const char *const bad_kernel[] = {
+    "", "6", "6.", ".1", "2.6", "2.6.32", "6.1.", "6.1x", "v6.1", "6.1 ", " 6.1", "6,1", "6.1.0.1",
+    "6.1.x", "100.1", "6.1000", "99999.1", "-6.1", "6.-1", "6..1", "\xff", "6.1\n", "6.1\x1b",
+    "current", "latest", "1e9h", "18446744073709551616", "6.1_", "6.1+",
+};
+static const char *const bad_entropy_rate[] = {
+    "", "-1", "1.5", "1000001", "2 ", " 2", "0x10", "1e3", "two", "18446744073709551616",
+    "2bits", "\xff", "2\n",
+};
 
 struct bad_set {
     int var;
@@ -413,6 +465,7 @@ static const struct bad_set bad_sets[] = {
     SET(V_POLICY, bad_policy),   SET(V_INIT_AFTER, bad_init_after), SET(V_EPOCH, bad_epoch),
     SET(V_READY_FILE, bad_path), SET(V_WEAK, bad_weak),             SET(V_LOG, bad_path),
     SET(V_LOG_ALL, bad_log_all), SET(V_HANG, bad_hang),
+    SET(V_KERNEL, bad_kernel),   SET(V_ENTROPY_RATE, bad_entropy_rate), SET(V_KERNEL_LOG, bad_log_all),
 };
 #undef SET
 
@@ -567,6 +620,7 @@ static void all_bad_env(struct env *e, char *huge)
 {
     static const char *const values[NVARS] = {
         "nope\x1b", "-1s", "1e9h", "", "deterministic:18446744073709551616", "", "2", "0",
+        "2.6.32", "-1", "yes",
     };
     memset(e, 0, sizeof *e);
     for (int v = 0; v < NVARS; v++)
@@ -709,4 +763,47 @@ Test(config, policy_names_round_trip)
     }
     cr_expect_str_eq(er_policy_name((enum er_policy)99), "?");
     cr_expect_str_eq(er_policy_name((enum er_policy)-1), "?");
+}
+
+/* A named kernel from 5.4 on initializes its pool by its jitter loop unless told when; older
+ * ones and the default profile wait for the moment they are given. */
+Test(config, kernel_profile_sets_the_default_init)
+{
+    static const struct { const char *kernel, *init_after; int64_t expect; bool given; } cases[] = {
+        { NULL, NULL, ER_DURATION_NEVER, false },
+        { "3.10", NULL, ER_DURATION_NEVER, true },
+        { "4.4", NULL, ER_DURATION_NEVER, true },
+        { "5.3", NULL, ER_DURATION_NEVER, true },
+        { "5.4", NULL, ER_INIT_JITTER, true },
+        { "5.10", NULL, ER_INIT_JITTER, true },
+        { "6.1", NULL, ER_INIT_JITTER, true },
+        { "6.1", "2s", 2 * S, true },
+        { "6.1", "never", ER_DURATION_NEVER, true },
+        { "4.4", "jitter", ER_INIT_JITTER, true },
+        { NULL, "jitter", ER_INIT_JITTER, false },
+        { "6.1x", NULL, ER_DURATION_NEVER, false },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct env e = { { NULL }, 0, { NULL } };
+        e.values[V_KERNEL] = cases[i].kernel;
+        e.values[V_INIT_AFTER] = cases[i].init_after;
+        struct er_settings s;
+        char err[512];
+        er_settings_load(&s, env_lookup, &e, err, sizeof err);
+        cr_expect_eq(s.init_after_ns, cases[i].expect, "kernel %s, init_after %s",
+                     cases[i].kernel ? cases[i].kernel : "unset",
+                     cases[i].init_after ? cases[i].init_after : "unset");
+        cr_expect_eq(s.kernel_given, cases[i].given, "kernel %s",
+                     cases[i].kernel ? cases[i].kernel : "unset");
+    }
+}
+
+Test(config, default_profile_is_6_1_with_two_bits_a_second)
+{
+    struct er_settings d;
+    er_settings_default(&d);
+    cr_expect_eq(d.kernel, ER_KERNEL_VERSION(6, 1));
+    cr_expect_not(d.kernel_given);
+    cr_expect_eq(d.entropy_rate, 2);
+    cr_expect_not(d.kernel_log);
 }

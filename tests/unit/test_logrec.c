@@ -1163,3 +1163,61 @@ Test(text, huge_fields_stay_within_cap)
     }
     free(huge);
 }
+
+/* ---- kernel messages ------------------------------------------------------------------------ */
+
+static struct er_record kernel_record(const char *message)
+{
+    struct er_record r;
+    memset(&r, 0, sizeof r);
+    r.event = "kernel";
+    r.time_ns = INT64_C(951782400123456000);
+    r.has_boot = true;
+    r.boot_ns = INT64_C(2500000000);
+    r.pid = 42;
+    r.tid = 42;
+    r.exe = "/usr/bin/python3.11";
+    r.message = message;
+    return r;
+}
+
+Test(json, kernel_event_carries_the_message)
+{
+    struct er_record r = kernel_record("random: python3: uninitialized urandom read (24 bytes read)");
+    struct jv_result res;
+    const char *line;
+    char *mem = json_checked(&r, ER_RECORD_MAX, &res, &line);
+    cr_expect_str_eq(line, "{\"time\":\"2000-02-29T00:00:00.123456Z\",\"boot_ms\":2500.000,"
+                           "\"event\":\"kernel\",\"pid\":42,\"tid\":42,\"exe\":\"/usr/bin/python3.11\","
+                           "\"message\":\"random: python3: uninitialized urandom read (24 bytes "
+                           "read)\"}\n");
+    free(mem);
+    /* a task name is the program's to choose: quotes and controls stay valid JSON */
+    r = kernel_record("random: a\"b\\c\x1b: uninitialized urandom read (1 bytes read)");
+    mem = json_checked(&r, ER_RECORD_MAX, &res, &line);
+    cr_expect_not_null(jv_get(&res, "message"), "%s", line);
+    free(mem);
+}
+
+Test(text, kernel_event_reads_like_dmesg)
+{
+    struct er_record r = kernel_record("random: crng init done");
+    expect_text(&r, "earlyrandom: kernel: random: crng init done\n");
+    r = kernel_record("random: evil\x1b[31m: uninitialized urandom read (8 bytes read)");
+    expect_text(&r, "earlyrandom: kernel: random: evil\\x1b[31m: uninitialized urandom read (8 "
+                    "bytes read)\n");
+}
+
+Test(text, older_kernels_actions)
+{
+    struct er_record r = text_record("enosys");
+    r.errno_name = "ENOSYS";
+    expect_text(&r, "earlyrandom: python3[42] getrandom(24 bytes, 0) pool uninitialized, block: "
+                    "no getrandom in this kernel, ENOSYS\n");
+    r = text_record("draw");
+    r.pool = "initialized";
+    r.has_waited = true;
+    r.waited_ns = INT64_C(1000500000);
+    expect_text(&r, "earlyrandom: python3[42] getrandom(24 bytes, 0) pool initialized, block: "
+                    "waited 1000.500 ms for the blocking pool\n");
+}

@@ -129,7 +129,7 @@ ER_SLOW_PATH static long long run_arc4(const char *api, const void *caller, stru
     er_request_init(&q, api, caller);
     q.has_bytes = true;
     q.bytes = bytes;
-    q.kind = ER_REQ_ARC4RANDOM;
+    q.kind = er_classify_arc4random_on(er_kernel_of(&er_settings));
     q.wait_through_eintr = true;
     return er_run(&q, &arc4_ops, c);
 }

@@ -67,7 +67,7 @@ ER_SLOW_PATH static int handle_getentropy(void *buf, size_t len, const void *cal
     er_request_init(&q, "getentropy", caller);
     q.has_bytes = true;
     q.bytes = len;
-    q.kind = ER_REQ_BLOCKING;
+    q.kind = er_classify_getentropy_on(er_kernel_of(&er_settings));
     q.forward = len > GETENTROPY_MAX;
     q.wait_through_eintr = true;
     struct getentropy_call c = { buf, len };

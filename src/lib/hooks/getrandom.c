@@ -70,7 +70,7 @@ ER_SLOW_PATH static ssize_t handle_getrandom(const char *api, const void *caller
     q.has_bytes = true;
     q.bytes = len;
     er_format_grnd_flags(flags, q.flags, sizeof q.flags);
-    q.kind = er_classify_getrandom(flags);
+    q.kind = er_classify_getrandom_on(er_kernel_of(&er_settings), flags);
     struct getrandom_call c = { buf, len, flags, false };
     return (ssize_t)er_run(&q, &getrandom_ops, &c);
 }

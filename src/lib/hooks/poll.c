@@ -1,5 +1,6 @@
 /* poll(2) readiness of /dev/random: before init the kernel reports it writable but not readable,
- * and readable from the init moment on. Other descriptors in the same call are untouched. */
+ * and readable from the init moment on; before 5.6, readable while the blocking pool's estimate
+ * holds 64 bits (random_poll). Other descriptors in the same call are untouched. */
 #include <errno.h>
 #include <poll.h>
 
@@ -48,7 +49,7 @@ ER_SLOW_PATH static int handle_poll(struct pollfd *fds, nfds_t nfds, int timeout
             return real_poll(fds, nfds, timeout);
         masked[count++] = i;
     }
-    if (count == 0 || er_pool_initialized())
+    if (count == 0 || er_pool_random_readable())
         return real_poll(fds, nfds, timeout);
 
     int64_t deadline = timeout < 0 ? ER_DURATION_NEVER : er_boottime_ns() + (int64_t)timeout * 1000000;
@@ -56,7 +57,7 @@ ER_SLOW_PATH static int handle_poll(struct pollfd *fds, nfds_t nfds, int timeout
         /* Poll for everything but the readability of /dev/random, until the pool may change. */
         for (size_t k = 0; k < count; k++)
             fds[masked[k]].events &= (short)~POLLIN;
-        int slice = min_timeout(ms_until(deadline), ms_until(er_pool_next_change_ns()));
+        int slice = min_timeout(ms_until(deadline), ms_until(er_pool_random_next_change_ns()));
         int r = real_poll(fds, nfds, slice);
         int saved = errno;
         for (size_t k = 0; k < count; k++)
@@ -64,7 +65,7 @@ ER_SLOW_PATH static int handle_poll(struct pollfd *fds, nfds_t nfds, int timeout
         errno = saved;
         if (r != 0)
             return r;
-        if (er_pool_initialized())
+        if (er_pool_random_readable())
             return real_poll(fds, nfds, ms_until(deadline));
         if (deadline != ER_DURATION_NEVER && er_boottime_ns() >= deadline)
             return 0;
