@@ -155,6 +155,23 @@ int er_plan_make(const struct er_cli_options *o, const struct er_inherited *in, 
         (rc = plan_ready_file(o, in, cwd, plan, err, errlen)) != 0)
         return rc;
 
+    /* The kernel profile's settings reach the library as they are: a bad inherited one is
+     * refused here, before anything runs, as the others are. */
+    static const struct {
+        const char *name, *accepted;
+        bool (*valid)(const char *);
+    } passed_on[] = {
+        { ER_ENV_KERNEL, ER_ACCEPT_KERNEL, er_valid_kernel },
+        { ER_ENV_ENTROPY_RATE, ER_ACCEPT_ENTROPY_RATE, er_valid_entropy_rate },
+        { ER_ENV_KERNEL_LOG, ER_ACCEPT_KERNEL_LOG, er_valid_log_all },
+    };
+    for (size_t i = 0; i < sizeof passed_on / sizeof passed_on[0]; i++) {
+        const char *value = in->lookup(passed_on[i].name, in->ctx);
+        bool given_as_option = strcmp(passed_on[i].name, ER_ENV_KERNEL) == 0 && o->kernel != NULL;
+        if (value != NULL && !given_as_option && !passed_on[i].valid(value))
+            return bad_variable(err, errlen, passed_on[i].name, value, passed_on[i].accepted);
+    }
+
     /* The engine is the command's own choice: the environment only, never the library's file. */
     const char *engine = o->engine != NULL ? o->engine : in->lookup(ER_ENV_ENGINE, in->ctx);
     if (engine != NULL && !er_valid_engine(engine))

@@ -248,6 +248,30 @@ Test(plan, bad_inherited_value_names_the_variable)
     cr_assert_str_eq(err, "EARLYRANDOM_EPOCH='yesterday' is not valid; accepted: " ER_ACCEPT_EPOCH);
 }
 
+/* The kernel profile's variables are checked before a run too; --kernel replaces an inherited
+ * one. */
+Test(plan, bad_inherited_kernel_settings_name_the_variable)
+{
+    struct er_plan p;
+    char err[512];
+    struct env kernel = { { { "EARLYRANDOM_KERNEL", "linux" } } };
+    cr_assert_eq(plan_for(&p, &kernel, err, "earlyrandom", "true", NULL), ER_EXIT_USAGE);
+    cr_assert_str_eq(err, "EARLYRANDOM_KERNEL='linux' is not valid; accepted: " ER_ACCEPT_KERNEL);
+    cr_assert_eq(plan_for(&p, &kernel, err, "earlyrandom", "--kernel=4.4", "true", NULL), 0, "%s",
+                 err);
+    struct env rate = { { { "EARLYRANDOM_ENTROPY_RATE", "-1" } } };
+    cr_assert_eq(plan_for(&p, &rate, err, "earlyrandom", "true", NULL), ER_EXIT_USAGE);
+    cr_assert_str_eq(err, "EARLYRANDOM_ENTROPY_RATE='-1' is not valid; accepted: "
+                          ER_ACCEPT_ENTROPY_RATE);
+    struct env log = { { { "EARLYRANDOM_KERNEL_LOG", "yes" } } };
+    cr_assert_eq(plan_for(&p, &log, err, "earlyrandom", "true", NULL), ER_EXIT_USAGE);
+    cr_assert_str_eq(err,
+                     "EARLYRANDOM_KERNEL_LOG='yes' is not valid; accepted: " ER_ACCEPT_KERNEL_LOG);
+    struct env good = { { { "EARLYRANDOM_KERNEL", "5.4" }, { "EARLYRANDOM_ENTROPY_RATE", "8" },
+                          { "EARLYRANDOM_KERNEL_LOG", "1" } } };
+    cr_assert_eq(plan_for(&p, &good, err, "earlyrandom", "true", NULL), 0, "%s", err);
+}
+
 Test(plan, nested_run_keeps_the_outer_boot)
 {
     struct env env = { { { "EARLYRANDOM_EPOCH", "999" } } };

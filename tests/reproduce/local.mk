@@ -10,7 +10,8 @@ ER_REPRODUCE_TESTS = \
 	tests/reproduce/03-policies.test \
 	tests/reproduce/04-fixes.test \
 	tests/reproduce/05-ssh-keygen-same-key.test \
-	tests/reproduce/06-java-securerandom.test
+	tests/reproduce/06-java-securerandom.test \
+	tests/reproduce/07-kernel-eras.test
 TESTS += $(ER_REPRODUCE_TESTS)
 TEST_LOG_COMPILER = env EARLYRANDOM='$(abs_top_builddir)/src/cli/earlyrandom' $(SHELL)
 
@@ -21,6 +22,7 @@ dist_noinst_SCRIPTS += \
 	scripts/reproduce/04-fixes \
 	scripts/reproduce/05-ssh-keygen-same-key \
 	scripts/reproduce/06-java-securerandom \
+	scripts/reproduce/07-kernel-eras \
 	scripts/reproduce/all
 EXTRA_DIST += \
 	$(ER_REPRODUCE_TESTS) \
