@@ -478,8 +478,8 @@ class Bench:
                               f"{pct:.2f} % of a core", "< 1 %", "met" if pct < 1 else "MISSED"))
         self.notes.append(
             "CPU while waiting: rusage (wait4) of the whole process with EARLYRANDOM_INIT_AFTER=5s, "
-            "its start and thread creation included; the ready file never appears (it is looked "
-            "at every 40 ms by each waiting thread).")
+            "its start and thread creation included; the ready file never appears (one waiting "
+            "thread per process looks at it every 40 ms and wakes the others).")
 
     # -- 5. lateness ----------------------------------------------------------------------------
 

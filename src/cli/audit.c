@@ -254,6 +254,96 @@ bool er_audit_conf_text(const char *log, char *buf, size_t cap)
     return n > 0 && (size_t)n < cap;
 }
 
+/* ---------------------------------------------------------------- the kernel's command line */
+
+static bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+static const char *const trace_words[] = { ER_AUDIT_TRACE_EVENTS, ER_AUDIT_TRACE_BUF };
+
+/* Where the word (a whole, blank-delimited one) starts in text, or NULL. */
+static const char *find_word(const char *text, const char *word)
+{
+    size_t n = strlen(word);
+    for (const char *p = strstr(text, word); p != NULL; p = strstr(p + 1, word))
+        if ((p == text || is_blank(p[-1])) && (p[n] == '\0' || is_blank(p[n])))
+            return p;
+    return NULL;
+}
+
+/* Another trace_event= than ours, which ours would override or be overridden by. */
+static bool other_trace_event(const char *text)
+{
+    static const char key[] = "trace_event=";
+    for (const char *p = strstr(text, key); p != NULL; p = strstr(p + 1, key)) {
+        if (p != text && !is_blank(p[-1]))
+            continue;
+        size_t n = strcspn(p, " \t\r\n");
+        if (n != strlen(ER_AUDIT_TRACE_EVENTS) || strncmp(p, ER_AUDIT_TRACE_EVENTS, n) != 0)
+            return true;
+    }
+    return false;
+}
+
+char *er_cmdline_add_trace(const char *text, bool *changed, bool *conflict)
+{
+    *changed = false;
+    *conflict = other_trace_event(text);
+    size_t len = strlen(text);
+    size_t end = len;
+    while (end > 0 && is_blank(text[end - 1]))
+        end--;
+    struct buf out = { 0 };
+    buf_put(&out, text, end);
+    for (size_t i = 0; !*conflict && i < sizeof trace_words / sizeof trace_words[0]; i++) {
+        if (find_word(text, trace_words[i]) != NULL)
+            continue;
+        if (out.len > 0)
+            buf_put(&out, " ", 1);
+        buf_put(&out, trace_words[i], strlen(trace_words[i]));
+        *changed = true;
+    }
+    buf_put(&out, text + end, len - end);
+    if (*changed && len == end)
+        buf_put(&out, "\n", 1);
+    return buf_take(&out);
+}
+
+char *er_cmdline_remove_trace(const char *text, size_t *removed)
+{
+    *removed = 0;
+    struct buf out = { 0 };
+    buf_put(&out, text, strlen(text));
+    char *s = buf_take(&out);
+    for (size_t i = 0; s != NULL && i < sizeof trace_words / sizeof trace_words[0]; i++) {
+        const char *at;
+        while ((at = find_word(s, trace_words[i])) != NULL) {
+            /* The word and the blanks before it go; at the start of the line, those after it. */
+            size_t from = (size_t)(at - s), to = from + strlen(trace_words[i]);
+            if (from > 0) {
+                while (from > 0 && (s[from - 1] == ' ' || s[from - 1] == '\t'))
+                    from--;
+            } else {
+                while (s[to] == ' ' || s[to] == '\t')
+                    to++;
+            }
+            memmove(s + from, s + to, strlen(s + to) + 1);
+            (*removed)++;
+        }
+    }
+    return s;
+}
+
+static bool grub_dropin_text(char *buf, size_t cap)
+{
+    int n = snprintf(buf, cap,
+                     ER_AUDIT_MARKER " written by 'earlyrandom audit enable --kernel-trace'; "
+                     "'earlyrandom audit disable' removes it.\n"
+                     "# The kernel records every getrandom call and exec from boot on, for\n"
+                     "# 'earlyrandom report --trace'. update-grub puts it on the command line.\n"
+                     "GRUB_CMDLINE_LINUX=\"$GRUB_CMDLINE_LINUX " ER_AUDIT_TRACE_WORDS "\"\n");
+    return n > 0 && (size_t)n < cap;
+}
+
 static bool tmpfiles_text(const char *log, char *buf, size_t cap)
 {
     int n = snprintf(buf, cap,
@@ -787,6 +877,174 @@ out:
     return status;
 }
 
+/* ------------------------------------------------------------------------- the kernel trace */
+
+static bool regular_at(int dirfd, const char *name)
+{
+    struct stat st;
+    return dirfd >= 0 && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+}
+
+static void print_trace_next_steps(const struct root *r, bool grub, bool cmdline)
+{
+    const char *in = r->shown[0] ? r->shown : "";
+    if (grub)
+        printf("  then run update-grub%s%s%s so that the next boot gets them\n",
+               in[0] ? " inside " : "", in, in[0] ? " (chroot DIR update-grub)" : "");
+    if (cmdline)
+        printf("  kernel-install reads %s when it installs a kernel: reinstall the kernel (or\n"
+               "  rebuild the unified kernel image) so that the next boot gets them\n",
+               shown(r, ER_AUDIT_KERNEL_CMDLINE));
+    printf("After that boot, stop the trace before it wraps and report it with the log:\n"
+           "  echo 0 > /sys/kernel/tracing/tracing_on\n"
+           "  earlyrandom report --trace /sys/kernel/tracing/trace --root / LOG\n"
+           "(the kernel log's 'crng init done' is read from /dev/kmsg with --kmsg, or from a\n"
+           "saved 'dmesg' given as a LOG; see docs/kernel-trace.md).\n");
+}
+
+/* Puts the trace words where the boot loader takes them: a GRUB drop-in, /etc/kernel/cmdline,
+ * or, where neither is there, the words themselves for the user to add. */
+static int enable_kernel_trace(const struct root *r)
+{
+    struct target def = { .dirfd = -1 }, dropin = { .dirfd = -1 }, cmd = { .dirfd = -1 };
+    char *dropin_old = NULL, *cmd_old = NULL, *cmd_new = NULL, *grub_text = NULL;
+    char dropin_new[1024];
+    int status = ER_EXIT_USAGE;
+    bool wrote_dropin = false, wrote_cmd = false, same_dropin = false;
+    if (!open_target(r, &def, ER_AUDIT_GRUB_DEFAULT, false) ||
+        !open_target(r, &cmd, ER_AUDIT_KERNEL_CMDLINE, false))
+        goto out;
+    bool grub = regular_at(def.dirfd, "grub");
+    bool cmdline = regular_at(cmd.dirfd, "cmdline");
+    if (grub && !open_target(r, &dropin, ER_AUDIT_GRUB_DROPIN, false))
+        goto out;
+    if (grub && dropin.dirfd < 0) {
+        if (mkdirat(def.dirfd, "grub.d", 0755) != 0 && errno != EEXIST) {
+            err_msg(r, "cannot create %s: %s", shown(r, "/etc/default/grub.d"), strerror(errno));
+            goto out;
+        }
+        if (!open_target(r, &dropin, ER_AUDIT_GRUB_DROPIN, true))
+            goto out;
+    }
+    if (grub) {
+        enum file_state ds = read_target(r, &dropin, 4096, &dropin_old);
+        if (ds == FILE_ERROR)
+            goto out;
+        if (ds == FILE_PRESENT && !is_ours_text(dropin_old)) {
+            err_msg(r, "%s exists and is not one 'audit enable' wrote; move it away first",
+                    shown(r, dropin.path));
+            goto out;
+        }
+        if (!grub_dropin_text(dropin_new, sizeof dropin_new))
+            goto out;
+        same_dropin = ds == FILE_PRESENT && strcmp(dropin_old, dropin_new) == 0;
+        if (read_target(r, &def, 64 * 1024, &grub_text) == FILE_PRESENT &&
+            other_trace_event(grub_text))
+            printf("  note: %s has a trace_event= of its own; the kernel keeps only the last one: "
+                   "merge its events into ours by hand\n",
+                   shown(r, def.path));
+    }
+    if (cmdline) {
+        bool changed, conflict;
+        if (read_target(r, &cmd, 64 * 1024, &cmd_old) != FILE_PRESENT)
+            goto out;
+        if ((cmd_new = er_cmdline_add_trace(cmd_old, &changed, &conflict)) == NULL) {
+            err_msg(r, "out of memory");
+            goto out;
+        }
+        if (conflict) {
+            err_msg(r,
+                    "%s has a trace_event= of its own, and the kernel keeps only the last one: "
+                    "add these events to it by hand: %s",
+                    shown(r, cmd.path), ER_AUDIT_TRACE_WORDS);
+            goto out;
+        }
+        if (changed && !write_atomic(r, &cmd, cmd_new))
+            goto out;
+        wrote_cmd = changed;
+    }
+    if (grub && !same_dropin) {
+        if (!write_atomic(r, &dropin, dropin_new)) {
+            if (wrote_cmd && write_atomic(r, &cmd, cmd_old))
+                err_msg(r, "put %s back as it was", shown(r, cmd.path));
+            goto out;
+        }
+        wrote_dropin = true;
+    }
+    printf("earlyrandom audit: the kernel trace %s\n",
+           !grub && !cmdline ? "needs words on the kernel command line"
+           : wrote_dropin || wrote_cmd ? "is set up for the next boot"
+                                       : "was set up already, nothing changed");
+    if (wrote_dropin || same_dropin)
+        printf("  %s %s: GRUB_CMDLINE_LINUX gets %s\n", wrote_dropin ? "wrote" : "kept",
+               shown(r, dropin.path), ER_AUDIT_TRACE_WORDS);
+    if (cmdline)
+        printf("  %s %s %s\n", wrote_cmd ? "added to" : "already in", shown(r, cmd.path),
+               ER_AUDIT_TRACE_WORDS);
+    if (!grub && !cmdline)
+        printf("  %s has neither %s (GRUB) nor %s (systemd-boot, kernel-install): add these\n"
+               "  words to the kernel command line of the next boot by hand:\n    %s\n",
+               r->shown[0] ? r->shown : "this system", shown(r, def.path), shown(r, cmd.path),
+               ER_AUDIT_TRACE_WORDS);
+    print_trace_next_steps(r, grub && (wrote_dropin || same_dropin), cmdline);
+    status = 0;
+out:
+    close_targets((struct target[]){ def, dropin, cmd }, 3);
+    free(dropin_old);
+    free(cmd_old);
+    free(cmd_new);
+    free(grub_text);
+    return status;
+}
+
+/* Takes away what enable_kernel_trace put: the drop-in if it is ours, our words from
+ * /etc/kernel/cmdline. Prints what it did; false on an error. */
+static bool disable_kernel_trace(const struct root *r, bool *changed)
+{
+    struct target dropin = { .dirfd = -1 }, cmd = { .dirfd = -1 };
+    char *dropin_text = NULL, *cmd_text = NULL, *cmd_new = NULL;
+    bool ok = false;
+    *changed = false;
+    if (!open_target(r, &dropin, ER_AUDIT_GRUB_DROPIN, false) ||
+        !open_target(r, &cmd, ER_AUDIT_KERNEL_CMDLINE, false))
+        goto out;
+    if (dropin.dirfd >= 0) {
+        enum file_state ds = read_target(r, &dropin, 4096, &dropin_text);
+        if (ds == FILE_ERROR)
+            goto out;
+        if (ds == FILE_PRESENT && is_ours_text(dropin_text)) {
+            if (!unlink_target(r, &dropin))
+                goto out;
+            printf("  removed %s: run update-grub%s so that the next boot is traced no more\n",
+                   shown(r, dropin.path), r->shown[0] ? " inside the root" : "");
+            *changed = true;
+        }
+    }
+    if (regular_at(cmd.dirfd, "cmdline")) {
+        size_t removed;
+        if (read_target(r, &cmd, 64 * 1024, &cmd_text) != FILE_PRESENT)
+            goto out;
+        if ((cmd_new = er_cmdline_remove_trace(cmd_text, &removed)) == NULL) {
+            err_msg(r, "out of memory");
+            goto out;
+        }
+        if (removed > 0) {
+            if (!write_atomic(r, &cmd, cmd_new))
+                goto out;
+            printf("  removed the trace words from %s (reinstall the kernel to apply it)\n",
+                   shown(r, cmd.path));
+            *changed = true;
+        }
+    }
+    ok = true;
+out:
+    close_targets((struct target[]){ dropin, cmd }, 2);
+    free(dropin_text);
+    free(cmd_text);
+    free(cmd_new);
+    return ok;
+}
+
 static int disable(const struct root *r)
 {
     struct target pre = { .dirfd = -1 }, conf = { .dirfd = -1 }, bak = { .dirfd = -1 },
@@ -854,6 +1112,10 @@ static int disable(const struct root *r)
     bool nothing = removed == 0 && !conf_ours && !tmpf_removed;
     printf("earlyrandom audit: %s in %s\n", nothing ? "not enabled, nothing changed" : "disabled",
            r->shown[0] ? r->shown : "/");
+    /* 4. The kernel trace, whether or not the rest was enabled. */
+    bool trace_changed;
+    if (!disable_kernel_trace(r, &trace_changed))
+        goto out;
     if (removed > 0 && pre_gone)
         printf("  removed %s: it had no other entry\n", shown(r, pre.path));
     else if (removed > 0)
@@ -949,6 +1211,31 @@ static void status_log(const struct root *r, const char *log)
         printf("  (reading it stopped early: %s)\n", strerror(errno));
 }
 
+static void status_kernel_trace(const struct root *r)
+{
+    struct target dropin = { .dirfd = -1 }, cmd = { .dirfd = -1 };
+    char *text = NULL;
+    bool in_dropin = false, in_cmdline = false;
+    if (open_target(r, &dropin, ER_AUDIT_GRUB_DROPIN, false) && dropin.dirfd >= 0 &&
+        regular_at(dropin.dirfd, dropin.name) &&
+        read_target(r, &dropin, 4096, &text) == FILE_PRESENT)
+        in_dropin = is_ours_text(text);
+    free(text);
+    text = NULL;
+    if (open_target(r, &cmd, ER_AUDIT_KERNEL_CMDLINE, false) && regular_at(cmd.dirfd, "cmdline") &&
+        read_target(r, &cmd, 64 * 1024, &text) == FILE_PRESENT)
+        in_cmdline = find_word(text, ER_AUDIT_TRACE_EVENTS) != NULL;
+    free(text);
+    close_targets((struct target[]){ dropin, cmd }, 2);
+    if (in_dropin || in_cmdline)
+        printf("  kernel trace: asked for in %s%s%s (report --trace /sys/kernel/tracing/trace)\n",
+               in_dropin ? shown(r, ER_AUDIT_GRUB_DROPIN) : "",
+               in_dropin && in_cmdline ? " and " : "",
+               in_cmdline ? shown(r, ER_AUDIT_KERNEL_CMDLINE) : "");
+    else
+        printf("  kernel trace: not asked for (audit enable --kernel-trace)\n");
+}
+
 static int status(const struct root *r)
 {
     struct target pre = { .dirfd = -1 }, conf = { .dirfd = -1 };
@@ -1015,6 +1302,7 @@ static int status(const struct root *r)
                policy ? "that file's policy" : "its default policy, block,");
     if (log != NULL)
         status_log(r, log);
+    status_kernel_trace(r);
     free(parsed);
     rc = 0;
 out:
@@ -1054,6 +1342,9 @@ int er_cli_audit(const struct er_cli_options *o)
                           o->audit_log ? o->audit_log : ER_AUDIT_DEFAULT_LOG)
              : strcmp(o->audit_action, "disable") == 0 ? disable(&r)
                                                        : status(&r);
+    /* The audit stays enabled when the trace cannot be set up: it says so, and exits 125. */
+    if (rc == 0 && o->audit_kernel_trace && (rc = enable_kernel_trace(&r)) != 0)
+        err_msg(&r, "the audit is enabled, the kernel trace is not");
     close(r.fd);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         err_msg(&r, "write error: %s", strerror(errno));

@@ -31,6 +31,26 @@
 #define ER_AUDIT_CONF "/etc/earlyrandom.conf"
 #define ER_AUDIT_CONF_BACKUP "/etc/earlyrandom.conf.bak"
 #define ER_AUDIT_TMPFILES "/etc/tmpfiles.d/earlyrandom-audit.conf"
+/* --kernel-trace: the words that make the kernel record every getrandom call and exec from boot
+ * on (for 'report --trace'), and where they go: a GRUB drop-in, systemd-boot's (kernel-install's)
+ * /etc/kernel/cmdline. trace_buf_size is per CPU; 4M held a Debian boot's 4,000 events with room. */
+#define ER_AUDIT_TRACE_EVENTS                                                                      \
+    "trace_event=syscalls:sys_enter_getrandom,syscalls:sys_exit_getrandom,"                        \
+    "sched:sched_process_exec"
+#define ER_AUDIT_TRACE_BUF "trace_buf_size=4M"
+#define ER_AUDIT_TRACE_WORDS ER_AUDIT_TRACE_EVENTS " " ER_AUDIT_TRACE_BUF
+#define ER_AUDIT_GRUB_DEFAULT "/etc/default/grub"
+#define ER_AUDIT_GRUB_DROPIN "/etc/default/grub.d/earlyrandom-trace.cfg"
+#define ER_AUDIT_KERNEL_CMDLINE "/etc/kernel/cmdline"
+
+/* A kernel command line (one line, maybe a final newline) with our trace words added at its end,
+ * each only when missing; NULL when memory ran out. *conflict is set when it has another
+ * trace_event= (the kernel keeps only the last one): then the text comes back unchanged. */
+char *er_cmdline_add_trace(const char *text, bool *changed, bool *conflict);
+
+/* The command line without our trace words; every other byte stays. *removed counts them. */
+char *er_cmdline_remove_trace(const char *text, size_t *removed);
+
 /* The first line of every file enable writes: what disable recognizes as its own. */
 #define ER_AUDIT_MARKER "# earlyrandom audit:"
 

@@ -97,7 +97,13 @@ static void probe_segments(int fd, const struct elf_info *e, struct er_probe *ou
         struct segment s;
         if (!read_segment(fd, e, i, &s))
             break;
-        interp = interp || s.type == PT_INTERP;
+        if (s.type == PT_INTERP && !interp) {
+            interp = true;
+            size_t n = s.filesz < sizeof out->loader ? (size_t)s.filesz : sizeof out->loader - 1;
+            if (!read_at(fd, out->loader, n, s.offset))
+                n = 0;
+            out->loader[n] = '\0';
+        }
         if (s.type == PT_NOTE && notes_have_go(fd, &s))
             out->is_go = true;
     }

@@ -14,6 +14,7 @@ struct er_probe {
     bool is_go;     /* a .note.go.buildid or .go.buildinfo section, or Go's build info magic */
     bool is_secure; /* setuid/setgid to someone else, or file capabilities */
     char interpreter[256]; /* of a "#!" script, when the file is one; probed instead */
+    char loader[256];      /* an ELF's program interpreter (PT_INTERP), "" when it has none */
 };
 
 /* Probes path for a caller with real ids uid/gid. False if the file cannot be read. */

@@ -20,8 +20,11 @@ const char *const er_blind_spots[] = {
     "records that could not be written: a program not running as root before the log file was "
     "made writable for it, /dev/kmsg (writable by root only), /dev/log before the journal's "
     "socket exists, or a program killed while the kernel held it in getrandom",
-    "a request the kernel made wait until its pool was ready is recorded when it returns, so it "
-    "counts as later: getrandom without GRND_NONBLOCK, getentropy, reads of /dev/random",
+    "in logs of older versions of the library, how long the kernel itself held a request it "
+    "passed: their waited_ms is 0 there (report --trace measures it from the kernel's trace). A "
+    "request the kernel held until its pool was ready (getrandom without GRND_NONBLOCK, "
+    "getentropy, reads of /dev/random) counts as early either way, since the library asks the "
+    "kernel's pool before the call",
     NULL,
 };
 

@@ -5,8 +5,10 @@ src_cli_libercli_la_SOURCES = \
 	src/cli/audit.c src/cli/audit.h \
 	src/cli/binprobe.c src/cli/binprobe.h \
 	src/cli/bootview.c src/cli/bootview.h \
+	src/cli/coverage.c src/cli/coverage.h \
 	src/cli/hang.c src/cli/hang.h \
 	src/cli/kernlog.c src/cli/kernlog.h \
+	src/cli/ktrace.c src/cli/ktrace.h \
 	src/cli/logparse.c src/cli/logparse.h \
 	src/cli/options.c src/cli/options.h \
 	src/cli/plan.c src/cli/plan.h \
@@ -47,7 +49,8 @@ ER_CLI_TESTS = \
 	tests/cli/test-summary \
 	tests/cli/test-units \
 	tests/cli/test-timeline \
-	tests/cli/test-run
+	tests/cli/test-run \
+	tests/cli/test-trace
 check_PROGRAMS += $(ER_CLI_TESTS)
 TESTS += $(ER_CLI_TESTS)
 
@@ -87,6 +90,12 @@ tests_cli_test_run_CFLAGS = $(ER_CLI_TEST_CC)
 tests_cli_test_run_LDFLAGS = $(ER_CLI_TEST_LD)
 tests_cli_test_run_LDADD = $(ER_CLI_TEST_LIBS)
 
+tests_cli_test_trace_SOURCES = tests/cli/test-trace.c $(ER_SPAWN)
+tests_cli_test_trace_CPPFLAGS = $(ER_CLI_TEST_CPP) $(ER_SPAWN_CPP)
+tests_cli_test_trace_CFLAGS = $(ER_CLI_TEST_CC)
+tests_cli_test_trace_LDFLAGS = $(ER_CLI_TEST_LD)
+tests_cli_test_trace_LDADD = $(ER_CLI_TEST_LIBS)
+
 # Programs the library cannot see into: one statically linked, one that looks like Go.
 check_PROGRAMS += tests/cli/static-helper tests/cli/fake-go
 tests_cli_static_helper_SOURCES = tests/cli/static-helper.c
@@ -97,5 +106,12 @@ endif
 EXTRA_DIST += \
 	tests/cli/data/sample.jsonl \
 	tests/cli/data/second.jsonl \
-	tests/cli/data/garbage.jsonl
+	tests/cli/data/garbage.jsonl \
+	tests/cli/data/trace/trace.txt \
+	tests/cli/data/trace/dmesg.txt \
+	tests/cli/data/trace/log.jsonl \
+	tests/data/realboot/README.md \
+	tests/data/realboot/trace.txt \
+	tests/data/realboot/dmesg.txt \
+	tests/data/realboot/log.jsonl
 CLEANFILES += tests/cli/setuid-true

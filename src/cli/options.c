@@ -11,9 +11,11 @@
 
 const char er_cli_usage_run[] =
     "Usage: earlyrandom [OPTION]... [--] COMMAND [ARG]...\n"
-    "       earlyrandom report [--json] [--kmsg] [--svg FILE] [--html FILE] [LOG]...\n"
+    "       earlyrandom report [--json] [--kmsg[=FILE]] [--trace FILE [--root DIR]]\n"
+    "                          [--svg FILE] [--html FILE] [LOG]...\n"
     "       earlyrandom ready [PATH]\n"
     "       earlyrandom audit enable|disable|status [--root DIR] [--log WHERE]\n"
+    "                          [--kernel-trace]\n"
     "Run COMMAND as if early at boot, before the kernel's random pool is initialized,\n"
     "and show which programs ask for entropy and what they get.\n"
     "\n"
@@ -40,11 +42,13 @@ const char er_cli_usage_run[] =
     "  report [--json] LOG...   the --summary table from saved logs ('-' is stdin),\n"
     "                           and which programs asked before the kernel's pool\n"
     "                           was initialized; --kmsg reads the kernel log;\n"
+    "                           --trace FILE holds them against the kernel's trace;\n"
     "                           --svg/--html FILE draw them on a timeline\n"
     "  ready [PATH]             create the ready file (default $EARLYRANDOM_READY_FILE)\n"
     "  audit enable|disable|status\n"
     "                           log every program's requests from the next boot on\n"
-    "                           (/etc/ld.so.preload and /etc/earlyrandom.conf)\n"
+    "                           (/etc/ld.so.preload and /etc/earlyrandom.conf);\n"
+    "                           --kernel-trace: and the kernel's getrandom trace\n"
     "\n"
     "Exit status: COMMAND's status (128+N if killed by signal N), 124 after a hang\n"
     "with --fail-on-hang, 125 if earlyrandom itself fails, 126 if COMMAND cannot be\n"
@@ -55,7 +59,8 @@ const char er_cli_usage_run[] =
 
 const char er_cli_usage_report[] =
     "Usage: earlyrandom report [--json] [--svg FILE] [--html FILE] LOG...\n"
-    "       earlyrandom report [--json] [--svg FILE] [--html FILE] --kmsg [LOG]...\n"
+    "       earlyrandom report [--json] [--svg|--html FILE] --kmsg[=FILE] [LOG]...\n"
+    "       earlyrandom report [OPTION]... --trace FILE [--root DIR] [LOG]...\n"
     "Print a table per program (requests by API, bytes, waits, weak bytes, EAGAIN)\n"
     "from logs written with --log, EARLYRANDOM_LOG or /etc/earlyrandom.conf, then the\n"
     "boot audit: which programs asked for entropy while the kernel's own pool was\n"
@@ -66,6 +71,14 @@ const char er_cli_usage_report[] =
     "\n"
     "      --json        one JSON object instead of the tables\n"
     "      --kmsg        also read the kernel log (/dev/kmsg), for log = kmsg\n"
+    "      --kmsg=FILE   read a saved kernel log (dmesg, journalctl -k) instead\n"
+    "      --trace=FILE  the kernel's trace of getrandom and exec (tracefs text, as\n"
+    "                    'audit enable --kernel-trace' sets up; - is stdin): for\n"
+    "                    each process it shows asking before 'crng init done' (from\n"
+    "                    the kernel log), what the library saw, or the evidence why\n"
+    "                    it could not; rows are named as the processes ran\n"
+    "      --root=DIR    with --trace: the traced system's files, to examine the\n"
+    "                    binaries the trace names (/ on the machine that booted)\n"
     "      --svg=FILE    also draw the records on a timeline, as an SVG picture:\n"
     "                    a row per process, a mark per request coloured by what\n"
     "                    it got, waits as bars, the simulated init and the\n"
@@ -76,7 +89,8 @@ const char er_cli_usage_report[] =
     "  -h, --help        show this help and exit\n"
     "\n"
     "Malformed or truncated lines are counted and skipped. Exit status: 0, or 125\n"
-    "if a LOG cannot be read, a picture cannot be written or an option is wrong.\n";
+    "if a LOG or the trace cannot be read (or the trace has no getrandom or exec\n"
+    "event), a picture cannot be written or an option is wrong.\n";
 
 const char er_cli_usage_ready[] =
     "Usage: earlyrandom ready [PATH]\n"
@@ -86,7 +100,7 @@ const char er_cli_usage_ready[] =
 
 const char er_cli_usage_audit[] =
     "Usage: earlyrandom audit enable|disable|status [--root DIR] [--log WHERE]\n"
-    "                                               [--library PATH]\n"
+    "                                               [--library PATH] [--kernel-trace]\n"
     "Audit a real boot: 'enable' writes /etc/earlyrandom.conf (policy = passthrough,\n"
     "so nothing changes for any program, and log = WHERE) and then adds the library\n"
     "to /etc/ld.so.preload, so that every dynamically linked program started from\n"
@@ -102,12 +116,21 @@ const char er_cli_usage_audit[] =
     "      --library=PATH  the library as seen inside DIR (enable; default\n"
     "                      " ER_AUDIT_DEFAULT_LIBRARY ");\n"
     "                      it must be owned by root and writable by nobody else\n"
+    "      --kernel-trace  enable: also have the next boot record the kernel's trace\n"
+    "                      of getrandom and exec, for 'report --trace': a drop-in in\n"
+    "                      /etc/default/grub.d (GRUB; run update-grub), the words in\n"
+    "                      /etc/kernel/cmdline (systemd-boot, kernel-install), or,\n"
+    "                      where neither is there, the words to add by hand;\n"
+    "                      disable always takes them away\n"
     "  -h, --help          show this help and exit\n"
     "\n"
     "Exit status: 0, or 125 if an option is wrong or a file cannot be read or\n"
-    "written; a failed enable puts back what it changed. Run it as root.\n";
+    "written; a failed enable puts back what it changed (when only the kernel\n"
+    "trace fails, the audit stays enabled and it says so). Run it as root.\n";
 
 #define ER_ACCEPT_PICTURE "a file name, or - for stdout"
+#define ER_ACCEPT_TRACE "a saved tracefs trace file, or - for stdin"
+#define ER_ACCEPT_KMSG "nothing (/dev/kmsg), or =FILE: a saved dmesg or journalctl -k"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
@@ -152,7 +175,7 @@ static int bad_value(char *err, size_t errlen, const char *option, const char *v
 
 enum {
     OPT_LOG_ALL = 256, OPT_FAIL_ON_HANG, OPT_SUMMARY, OPT_JSON, OPT_KMSG, OPT_SVG, OPT_HTML,
-    OPT_ROOT, OPT_AUDIT_LOG, OPT_LIBRARY,
+    OPT_ROOT, OPT_AUDIT_LOG, OPT_LIBRARY, OPT_TRACE, OPT_KERNEL_TRACE,
 };
 
 /* What a value-taking option accepts, for "needs a value" and "is not valid" messages. */
@@ -278,9 +301,11 @@ static int parse_report(int argc, char **argv, struct er_cli_options *o, char *e
 {
     static const struct option longopts[] = {
         { "json", no_argument, NULL, OPT_JSON },
-        { "kmsg", no_argument, NULL, OPT_KMSG },
+        { "kmsg", optional_argument, NULL, OPT_KMSG },
         { "svg", required_argument, NULL, OPT_SVG },
         { "html", required_argument, NULL, OPT_HTML },
+        { "trace", required_argument, NULL, OPT_TRACE },
+        { "root", required_argument, NULL, OPT_ROOT },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -289,7 +314,22 @@ static int parse_report(int argc, char **argv, struct er_cli_options *o, char *e
     while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_JSON: o->json = true; break;
-        case OPT_KMSG: o->kmsg = true; break;
+        case OPT_KMSG:
+            if (optarg != NULL && optarg[0] == '\0')
+                return bad_value(err, errlen, "--kmsg", optarg, ER_ACCEPT_KMSG);
+            o->kmsg = true;
+            o->kmsg_file = optarg;
+            break;
+        case OPT_TRACE:
+            if (optarg[0] == '\0')
+                return bad_value(err, errlen, "--trace", optarg, ER_ACCEPT_TRACE);
+            o->trace = optarg;
+            break;
+        case OPT_ROOT:
+            if (optarg[0] == '\0')
+                return bad_value(err, errlen, "--root", optarg, "a directory");
+            o->root = optarg;
+            break;
         case OPT_SVG:
         case OPT_HTML:
             if (optarg[0] == '\0')
@@ -302,12 +342,24 @@ static int parse_report(int argc, char **argv, struct er_cli_options *o, char *e
             if (optopt == OPT_SVG || optopt == OPT_HTML)
                 return fail(err, errlen, "option %s needs a value (%s)",
                             optopt == OPT_SVG ? "--svg" : "--html", ER_ACCEPT_PICTURE);
+            if (optopt == OPT_TRACE)
+                return fail(err, errlen, "option --trace needs a value (%s)", ER_ACCEPT_TRACE);
+            if (optopt == OPT_ROOT)
+                return fail(err, errlen, "option --root needs a value (a directory)");
             return getopt_error(argv, c, err, errlen);
         default: return getopt_error(argv, c, err, errlen);
         }
     }
-    if (optind >= argc && !o->kmsg)
+    if (optind >= argc && !o->kmsg && o->trace == NULL)
         return fail(err, errlen, "report: no log file given (use '-' for stdin)");
+    if (o->root != NULL && o->trace == NULL)
+        return fail(err, errlen, "report: --root applies only with --trace (it is where the "
+                                 "traced system's binaries are)");
+    if (o->trace != NULL && strcmp(o->trace, "-") == 0)
+        for (int i = optind; i < argc; i++)
+            if (strcmp(argv[i], "-") == 0)
+                return fail(err, errlen, "report: --trace - and the log '-' both read stdin; "
+                                         "give one a file name");
     bool svg_out = o->svg != NULL && strcmp(o->svg, "-") == 0;
     bool html_out = o->html != NULL && strcmp(o->html, "-") == 0;
     if (svg_out && html_out)
@@ -354,6 +406,7 @@ static int parse_audit(int argc, char **argv, struct er_cli_options *o, char *er
         { "root", required_argument, NULL, OPT_ROOT },
         { "log", required_argument, NULL, OPT_AUDIT_LOG },
         { "library", required_argument, NULL, OPT_LIBRARY },
+        { "kernel-trace", no_argument, NULL, OPT_KERNEL_TRACE },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -376,6 +429,7 @@ static int parse_audit(int argc, char **argv, struct er_cli_options *o, char *er
                 return bad_value(err, errlen, "--library", optarg, ER_AUDIT_ACCEPT_LIBRARY);
             o->audit_library = optarg;
             break;
+        case OPT_KERNEL_TRACE: o->audit_kernel_trace = true; break;
         case 'h': o->mode = ER_MODE_HELP; o->help_topic = "audit"; return 0;
         case ':':
             if (optopt == OPT_ROOT)
@@ -400,9 +454,15 @@ static int parse_audit(int argc, char **argv, struct er_cli_options *o, char *er
         strcmp(action, "status") != 0)
         return bad_value(err, errlen, "audit action", action, "enable, disable, status");
     o->audit_action = action;
-    if (strcmp(action, "enable") != 0 && (o->audit_log != NULL || o->audit_library != NULL))
-        return fail(err, errlen, "audit %s: %s applies only to 'audit enable'", action,
-                    o->audit_log != NULL ? "--log" : "--library");
+    if (strcmp(action, "enable") != 0 &&
+        (o->audit_log != NULL || o->audit_library != NULL || o->audit_kernel_trace))
+        return fail(err, errlen, "audit %s: %s applies only to 'audit enable'%s", action,
+                    o->audit_log != NULL       ? "--log"
+                    : o->audit_library != NULL ? "--library"
+                                               : "--kernel-trace",
+                    o->audit_kernel_trace && strcmp(action, "disable") == 0
+                        ? " (disable always takes the kernel trace away)"
+                        : "");
     return 0;
 }
 

@@ -42,7 +42,10 @@ struct er_cli_options {
 
     /* report */
     bool json;
-    bool kmsg;         /* also read the kernel log (/dev/kmsg) */
+    bool kmsg;         /* also read the kernel log (/dev/kmsg, or kmsg_file) */
+    const char *kmsg_file; /* --kmsg=FILE: a saved kernel log instead of /dev/kmsg */
+    const char *trace;     /* --trace FILE: the kernel's getrandom trace (tracefs text) */
+    const char *root;      /* --root DIR: where the traced system's binaries are */
     const char *svg;   /* write the timeline picture here ("-": stdout, instead of the tables) */
     const char *html;  /* write the picture and the tables as one HTML page here */
     char *const *logs; /* NULL-terminated; empty only with kmsg */
@@ -55,6 +58,7 @@ struct er_cli_options {
     const char *audit_root;
     const char *audit_log;
     const char *audit_library;
+    bool audit_kernel_trace; /* enable: also arrange for the next boot to record the trace */
 };
 
 /* The engines of --engine and EARLYRANDOM_ENGINE. */

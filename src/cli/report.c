@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include "bootview.h"
+#include "coverage.h"
 #include "kernlog.h"
+#include "ktrace.h"
 #include "logparse.h"
 #include "summary.h"
 #include "tail.h"
@@ -23,6 +25,15 @@ struct report_ctx {
     struct er_timeline timeline; /* filled only for --svg and --html */
     bool picture;
     bool oom;
+
+    /* --trace: the records are kept, to be named and matched once the trace is read */
+    bool keep;
+    struct kept *kept;
+    size_t nkept, kept_cap;
+    struct er_ktrace trace;
+    struct er_coverage coverage;
+    bool has_crng_file, has_crng_live; /* 'crng init done' in a saved log, in /dev/kmsg */
+    int64_t crng_file_ns, crng_live_ns;
 
     /* the source being read */
     const char *name;
@@ -75,15 +86,56 @@ static bool looks_like_log_line(const char *s)
     return digits(&p, 4) && *p == '-' && strlen(s) >= 19 && s[10] == 'T' && s[13] == ':';
 }
 
+/* A record parsed from its own copy of the line, which its strings point into. */
+struct kept {
+    char *text;
+    struct er_parsed parsed;
+};
+
 static void track_malformed(struct report_ctx *rc, uint64_t before)
 {
     if (rc->summary.malformed > before && rc->first_malformed == 0)
         rc->first_malformed = rc->line;
 }
 
+static void add_record(struct report_ctx *rc, const struct er_record *r, bool has_time)
+{
+    bool ok = er_summary_add(&rc->summary, r, has_time) && er_boot_add(&rc->boot, r);
+    if (rc->picture)
+        ok = er_timeline_add(&rc->timeline, r, has_time) && ok;
+    rc->oom = rc->oom || !ok;
+}
+
+/* Keeps a well-formed record for later; what is not one is counted at once, as without --trace. */
+static bool keep_json(struct report_ctx *rc, const char *json, const char *where)
+{
+    char *copy = strdup(json);
+    if (copy == NULL ||
+        !er_reserve((void **)&rc->kept, &rc->kept_cap, rc->nkept, sizeof rc->kept[0])) {
+        free(copy);
+        return false;
+    }
+    struct kept *k = &rc->kept[rc->nkept];
+    enum er_parse_status st = er_parse_record(copy, &k->parsed);
+    if (st == ER_PARSE_OK && strcmp(k->parsed.rec.event, "truncated") != 0) {
+        k->text = copy;
+        rc->nkept++;
+        return true;
+    }
+    uint64_t before = rc->summary.malformed;
+    bool ok = er_summary_add_parsed(&rc->summary, st, &k->parsed, where);
+    track_malformed(rc, before);
+    free(copy);
+    return ok;
+}
+
 static void add_json(struct report_ctx *rc, char *json, const char *where)
 {
     er_kernlog_unescape(json);
+    if (rc->keep) {
+        rc->oom = rc->oom || !keep_json(rc, json, where);
+        return;
+    }
     struct er_parsed parsed;
     enum er_parse_status st = er_parse_record(json, &parsed);
     uint64_t before = rc->summary.malformed;
@@ -101,9 +153,19 @@ static void note_crng(struct report_ctx *rc, const char *msg, bool from_kmsg, in
 {
     bool has_boot;
     int64_t boot_ns;
-    if (rc->picture && er_kernlog_crng_done(msg, &has_boot, &boot_ns))
+    if (!er_kernlog_crng_done(msg, &has_boot, &boot_ns))
+        return;
+    if (rc->picture)
         er_timeline_note_crng(&rc->timeline, has_boot || from_kmsg,
                               from_kmsg ? kmsg_ns : boot_ns);
+    /* The first of a boot is the moment; a saved log's wins over this machine's /dev/kmsg. */
+    if (from_kmsg && !rc->has_crng_live) {
+        rc->has_crng_live = true;
+        rc->crng_live_ns = kmsg_ns;
+    } else if (!from_kmsg && has_boot && !rc->has_crng_file) {
+        rc->has_crng_file = true;
+        rc->crng_file_ns = boot_ns;
+    }
 }
 
 static void report_line(char *line, bool too_long, void *ctx)
@@ -245,13 +307,13 @@ static void close_all(int *fds, size_t n)
 }
 
 /* Opens every log before reading any, so that a typo fails at once and prints no partial table. */
-static bool open_logs(char *const *logs, int *fds, size_t n)
+static bool open_logs(const char *const *logs, const char *const *options, int *fds, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         fds[i] = strcmp(logs[i], "-") == 0 ? STDIN_FILENO : open(logs[i], O_RDONLY | O_CLOEXEC);
         if (fds[i] < 0) {
-            fprintf(stderr, "earlyrandom: report: cannot open '%s': %s\n", logs[i],
-                    strerror(errno));
+            fprintf(stderr, "earlyrandom: report: cannot open %s'%s': %s\n",
+                    options[i] ? options[i] : "", logs[i], strerror(errno));
             close_all(fds, i);
             return false;
         }
@@ -271,6 +333,21 @@ static char *tables_text(struct report_ctx *rc, bool boot)
         er_boot_print_table(&rc->boot, &rc->src, mem);
     else
         er_summary_print_table(&rc->summary, mem);
+    if (fclose(mem) != 0) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
+static char *coverage_text(struct report_ctx *rc)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (mem == NULL)
+        return NULL;
+    er_coverage_print_text(&rc->coverage, mem);
     if (fclose(mem) != 0) {
         free(text);
         return NULL;
@@ -311,6 +388,11 @@ static void write_html(FILE *out, struct report_ctx *rc, const struct er_cli_opt
     html_section(out, "Boot audit and blind spots", boot);
     free(summary);
     free(boot);
+    if (o->trace != NULL) {
+        char *coverage = coverage_text(rc);
+        html_section(out, "Kernel trace: coverage", coverage);
+        free(coverage);
+    }
     fputs("</body>\n</html>\n", out);
 }
 
@@ -340,13 +422,89 @@ static int write_picture(const char *path, bool html, struct report_ctx *rc,
 
 static bool is_stdout(const char *path) { return path != NULL && strcmp(path, "-") == 0; }
 
+static void trace_line(char *line, bool too_long, void *ctx)
+{
+    struct report_ctx *rc = ctx;
+    /* A line longer than any event of ours is someone else's. */
+    if (!too_long)
+        rc->oom = rc->oom || !er_ktrace_add_line(&rc->trace, line);
+}
+
+/* Matches the kept records with the trace, then counts them under the names they ran as. */
+static bool cover(struct report_ctx *rc, const struct er_cli_options *o)
+{
+    if (rc->trace.events == 0) {
+        fprintf(stderr,
+                "earlyrandom: report: --trace '%s' holds no sys_getrandom or sched_process_exec "
+                "event; record it with trace_event=syscalls:sys_enter_getrandom,"
+                "syscalls:sys_exit_getrandom,sched:sched_process_exec (see 'audit enable "
+                "--kernel-trace')\n",
+                o->trace);
+        return false;
+    }
+    const struct er_record **records = malloc((rc->nkept ? rc->nkept : 1) * sizeof *records);
+    if (records == NULL) {
+        rc->oom = true;
+        return true;
+    }
+    for (size_t i = 0; i < rc->nkept; i++)
+        records[i] = &rc->kept[i].parsed.rec;
+    struct er_cov_input in = {
+        .trace = &rc->trace,
+        .records = records,
+        .nrecords = rc->nkept,
+        .has_crng = rc->has_crng_file || rc->has_crng_live,
+        .crng_ns = rc->has_crng_file ? rc->crng_file_ns : rc->crng_live_ns,
+        .root = o->root,
+    };
+    rc->oom = rc->oom || !er_coverage_build(&rc->coverage, &in);
+    free(records);
+    for (size_t i = 0; !rc->oom && i < rc->nkept; i++) {
+        struct er_record r = rc->kept[i].parsed.rec;
+        const char *name = er_coverage_name(&rc->coverage, i);
+        if (name != NULL)
+            r.exe = name;
+        add_record(rc, &r, rc->kept[i].parsed.has_time);
+    }
+    return true;
+}
+
+static void free_kept(struct report_ctx *rc)
+{
+    for (size_t i = 0; i < rc->nkept; i++)
+        free(rc->kept[i].text);
+    free(rc->kept);
+}
+
 int er_cli_report(const struct er_cli_options *o)
 {
-    size_t n = 0;
-    while (o->logs != NULL && o->logs[n] != NULL)
-        n++;
-    int *fds = calloc(n ? n : 1, sizeof *fds);
-    if (fds == NULL || !open_logs(o->logs, fds, n)) {
+    size_t nlogs = 0;
+    while (o->logs != NULL && o->logs[nlogs] != NULL)
+        nlogs++;
+    /* The files in the order they are read: the logs, the saved kernel log, the trace. */
+    size_t n = nlogs + (o->kmsg_file != NULL) + (o->trace != NULL);
+    const char **files = calloc(n + 1, sizeof *files), **options = calloc(n + 1, sizeof *options);
+    int *fds = calloc(n + 1, sizeof *fds);
+    if (files == NULL || options == NULL || fds == NULL) {
+        fputs("earlyrandom: report: out of memory\n", stderr);
+        free(files);
+        free(options);
+        free(fds);
+        return ER_EXIT_USAGE;
+    }
+    for (size_t i = 0; i < nlogs; i++)
+        files[i] = o->logs[i];
+    if (o->kmsg_file != NULL) {
+        options[nlogs] = "--kmsg ";
+        files[nlogs] = o->kmsg_file;
+    }
+    if (o->trace != NULL) {
+        options[n - 1] = "--trace ";
+        files[n - 1] = o->trace;
+    }
+    if (!open_logs(files, options, fds, n)) {
+        free(files);
+        free(options);
         free(fds);
         return ER_EXIT_USAGE;
     }
@@ -355,20 +513,28 @@ int er_cli_report(const struct er_cli_options *o)
     er_summary_init(&rc.summary);
     er_boot_init(&rc.boot);
     er_timeline_init(&rc.timeline);
+    er_ktrace_init(&rc.trace);
     rc.picture = o->svg != NULL || o->html != NULL;
+    rc.keep = o->trace != NULL;
     int status = 0;
     for (size_t i = 0; i < n; i++) {
-        begin_source(&rc, strcmp(o->logs[i], "-") == 0 ? "stdin" : o->logs[i]);
-        if (!er_read_lines(fds[i], report_line, &rc)) {
-            fprintf(stderr, "earlyrandom: report: cannot read '%s': %s\n", rc.name,
-                    strerror(errno));
+        const char *name = strcmp(files[i], "-") == 0 ? "stdin" : files[i];
+        bool is_trace = o->trace != NULL && i == n - 1;
+        begin_source(&rc, name);
+        if (!er_read_lines(fds[i], is_trace ? trace_line : report_line, &rc)) {
+            fprintf(stderr, "earlyrandom: report: cannot read '%s': %s\n", name, strerror(errno));
             status = ER_EXIT_USAGE;
         }
-        end_source(&rc);
+        if (!is_trace)
+            end_source(&rc);
     }
     close_all(fds, n);
     free(fds);
-    if (status == 0 && o->kmsg && !read_kmsg(&rc))
+    free(files);
+    free(options);
+    if (status == 0 && o->kmsg && o->kmsg_file == NULL && !read_kmsg(&rc))
+        status = ER_EXIT_USAGE;
+    if (status == 0 && o->trace != NULL && !rc.oom && !cover(&rc, o))
         status = ER_EXIT_USAGE;
     bool tables = !is_stdout(o->svg) && !is_stdout(o->html);
     if (rc.oom) {
@@ -379,10 +545,16 @@ int er_cli_report(const struct er_cli_options *o)
         er_summary_print_json_members(&rc.summary, stdout);
         fputc(',', stdout);
         er_boot_print_json_members(&rc.boot, &rc.src, stdout);
+        if (o->trace != NULL) {
+            fputc(',', stdout);
+            er_coverage_print_json_member(&rc.coverage, stdout);
+        }
         fputs("}\n", stdout);
     } else if (status == 0 && tables) {
         er_summary_print_table(&rc.summary, stdout);
         er_boot_print_table(&rc.boot, &rc.src, stdout);
+        if (o->trace != NULL)
+            er_coverage_print_text(&rc.coverage, stdout);
     }
     if (status == 0 && o->svg != NULL)
         status = write_picture(o->svg, false, &rc, o);
@@ -391,6 +563,9 @@ int er_cli_report(const struct er_cli_options *o)
     er_summary_free(&rc.summary);
     er_boot_free(&rc.boot);
     er_timeline_free(&rc.timeline);
+    er_coverage_free(&rc.coverage);
+    er_ktrace_free(&rc.trace);
+    free_kept(&rc);
     if (fflush(stdout) != 0 || ferror(stdout)) {
         fprintf(stderr, "earlyrandom: report: write error: %s\n", strerror(errno));
         status = ER_EXIT_USAGE;

@@ -380,9 +380,11 @@ static bool child_install_filter(const struct run *r, int sock)
     if (auto_engine)
         setenv(ER_ENV_FILTERED, "1", 1);
     bool nnp = geteuid() != 0;
-    int fd = er_seccomp_install(nnp);
+    /* Without the preload, every open of a random device is the filter's to see. */
+    bool every_open = !auto_engine;
+    int fd = er_seccomp_install(nnp, every_open);
     if (fd == -EACCES && !nnp)
-        fd = er_seccomp_install(nnp = true);
+        fd = er_seccomp_install(nnp = true, every_open);
     if (fd < 0) {
         if (auto_engine && !outer_filter)
             unsetenv(ER_ENV_FILTERED);

@@ -35,12 +35,16 @@ static uint64_t weak_offset;
  * or rewrites its environment (daemons; setproctitle writes over the strings) before its first
  * request keeps what it was started with; the settings themselves are made at the first hooked
  * call, so that a program that makes none pays for nothing but this copy. */
-static int64_t start_ns;
-static bool env_asks_for_us; /* an EARLYRANDOM_ variable, or LD_PRELOAD naming the library */
 #define MAX_VARIABLES 32
-static char env_copy[16384]; /* a page is touched only as far as it is used */
-static const char *env_entries[MAX_VARIABLES]; /* "EARLYRANDOM_NAME=value", in env_copy */
-static int env_count;
+/* In one object, small fields first: every page the constructor writes is a page fault in every
+ * program the library is loaded into, and scattered they took three. */
+static struct {
+    int64_t ns;
+    bool env_asks_for_us; /* an EARLYRANDOM_ variable, or LD_PRELOAD naming the library */
+    int env_count;
+    const char *env_entries[MAX_VARIABLES]; /* "EARLYRANDOM_NAME=value", in env_copy */
+    char env_copy[16384];                    /* a page is touched only as far as it is used */
+} start __attribute__((aligned(4096)));
 
 /* Plain loops rather than libc's string functions: at start each of those would cost the loader
  * a symbol lookup, in every program, for a few bytes of work. */
@@ -81,25 +85,26 @@ static void copy_environment(void)
     size_t used = 0;
     for (char **e = environ; e != NULL && *e != NULL; e++) {
         if (starts_with(*e, "LD_PRELOAD=") && contains(*e, "libearlyrandom"))
-            env_asks_for_us = true;
+            start.env_asks_for_us = true;
         if (!starts_with(*e, "EARLYRANDOM_"))
             continue;
-        env_asks_for_us = true;
+        start.env_asks_for_us = true;
         if (!is_known_variable(*e))
             continue;
         size_t len = 0;
         while ((*e)[len] != '\0')
             len++;
-        if (env_count == MAX_VARIABLES)
+        if (start.env_count == MAX_VARIABLES)
             continue; /* a name given many times: the first ones count, as for getenv */
-        if (used + len + 1 > sizeof env_copy) {
-            env_entries[env_count++] = *e; /* no setting is this long: kept to be reported */
+        if (used + len + 1 > sizeof start.env_copy) {
+            /* no setting is this long: kept to be reported */
+            start.env_entries[start.env_count++] = *e;
             continue;
         }
-        char *copy = env_copy + used;
+        char *copy = start.env_copy + used;
         for (size_t i = 0; i <= len; i++)
             copy[i] = (*e)[i];
-        env_entries[env_count++] = copy;
+        start.env_entries[start.env_count++] = copy;
         used += len + 1;
     }
 }
@@ -107,8 +112,8 @@ static void copy_environment(void)
 static const char *lookup_variable(const char *name, void *ctx)
 {
     (void)ctx;
-    for (int i = 0; i < env_count; i++) {
-        const char *entry = env_entries[i];
+    for (int i = 0; i < start.env_count; i++) {
+        const char *entry = start.env_entries[i];
         if (starts_with(entry, name)) {
             const char *rest = entry;
             for (const char *n = name; *n != '\0'; n++)
@@ -189,15 +194,15 @@ static pid_t current_tid(void)
     return cached_tid;
 }
 
-/* Whether the real kernel pool is initialized: asked with one byte without waiting until the
- * answer is yes, which it then stays. */
+/* Whether the real kernel pool is initialized: asked for zero bytes without waiting (the kernel
+ * answers EAGAIN before it looks at the length), until the answer is yes, which it then stays.
+ * Zero bytes, so that a kernel trace tells these questions apart from requests (count: 0). */
 static const char *kernel_pool_state(void)
 {
     static int ready;
     if (__atomic_load_n(&ready, __ATOMIC_RELAXED))
         return "initialized";
-    unsigned char probe;
-    if (er_raw_getrandom(&probe, 1, ER_GRND_NONBLOCK) == -EAGAIN)
+    if (er_raw_getrandom(NULL, 0, ER_GRND_NONBLOCK) == -EAGAIN)
         return "uninitialized";
     __atomic_store_n(&ready, 1, __ATOMIC_RELAXED);
     return "initialized";
@@ -240,18 +245,18 @@ static bool read_conffile(const char *path, bool secure)
  * earlier: whichever comes first takes the start. */
 static void take_start(void)
 {
-    if (__atomic_load_n(&start_ns, __ATOMIC_ACQUIRE) != 0)
+    if (__atomic_load_n(&start.ns, __ATOMIC_ACQUIRE) != 0)
         return;
     copy_environment();
     /* Set before main; a request made before that is trapped and logged by the command instead.
      * Not in secure execution, where the environment is not the program's owner's. */
     const char *filtered = lookup_variable(ER_ENV_FILTERED, NULL);
-    er_filtered = filtered != NULL && filtered[0] == '1' && filtered[1] == '\0' &&
-                  getauxval(AT_SECURE) == 0;
+    if (filtered != NULL && filtered[0] == '1' && filtered[1] == '\0' && getauxval(AT_SECURE) == 0)
+        er_filtered = true; /* written only when set: another page the constructor need not touch */
     /* The system call rather than the vDSO: finding the vDSO's symbol can wait for a request. */
     struct timespec ts;
     er_raw_syscall3(SYS_clock_gettime, CLOCK_BOOTTIME, (long)&ts, 0);
-    __atomic_store_n(&start_ns, (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, __ATOMIC_RELEASE);
+    __atomic_store_n(&start.ns, (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, __ATOMIC_RELEASE);
 }
 
 static void load_settings(void)
@@ -282,11 +287,11 @@ static void load_settings(void)
     /* Loaded without being asked (through /etc/ld.so.preload, with neither a configuration file
      * nor a variable, or in secure execution without a root-owned file), the library must not
      * make a whole machine wait or fill every program's stderr: it changes nothing. */
-    if (!have_file && (secure || !env_asks_for_us)) {
+    if (!have_file && (secure || !start.env_asks_for_us)) {
         er_settings.policy = ER_POLICY_PASSTHROUGH;
         er_settings.log = ER_LOG_NONE;
     }
-    er_pool_setup(&er_settings, start_ns);
+    er_pool_setup(&er_settings, start.ns);
     er_sink_setup(&er_settings, secure ? NULL : lookup_variable(ER_ENV_RING, NULL));
     bool nothing_to_log = er_settings.log == ER_LOG_NONE;
     if ((er_settings.policy == ER_POLICY_PASSTHROUGH && nothing_to_log) ||
@@ -520,7 +525,12 @@ long long er_run(struct er_request *q, const struct er_ops *ops, void *ctx)
     int final_errno = synthesized ? err : errno;
 
     if (logged) {
-        if (q->start_ns != 0 && (q->action == ER_ACTION_BLOCK || q->action == ER_ACTION_INTERRUPTED))
+        /* A request passed to a kernel whose own pool was not ready may have waited there (the
+         * request that made a real boot's kernel initialize its pool waited 1.4 to 1.9 s). */
+        bool kernel_may_wait = q->action == ER_ACTION_PASS && q->kernel_pool != NULL &&
+                               strcmp(q->kernel_pool, "uninitialized") == 0;
+        if (q->start_ns != 0 && (q->action == ER_ACTION_BLOCK ||
+                                 q->action == ER_ACTION_INTERRUPTED || kernel_may_wait))
             q->waited_ns = er_boottime_ns() - q->start_ns;
         log_request(q, result, err);
     }

@@ -24,44 +24,83 @@
 #define ER_MAP_TYPE 0x0fu
 #define ER_MAP_DROPPABLE 0x08u
 
+#ifndef __NR_openat2
+#define __NR_openat2 437
+#endif
+#ifdef __NR_open
+#define ER_NR_OPEN __NR_open
+#else
+#define ER_NR_OPEN __NR_openat /* aarch64 has no open: the check is made twice */
+#endif
+
+/* Shared libraries are mapped at the top of the address space, programs (PIE or not) well below
+ * it: a system call whose instruction pointer lies below this came from the program's own code (a
+ * static program, Go), not from the C library, whose opens the preload sees. The upper half of the
+ * address, as the filter reads it. A layout that breaks the rule (ulimit -s unlimited maps
+ * libraries low) only sends more opens to the supervisor, which looks again. */
+#if defined(__x86_64__)
+#define ER_LIBRARY_REGION_HI 0x7000u /* 0x7000'0000'0000; libraries sit near 0x7fxx'xxxx'xxxx */
+#else
+#define ER_LIBRARY_REGION_HI 0xc000u /* 48-bit arm64: libraries near 0xffff..., PIE at 0xaaaa... */
+#endif
+
 #define ARG_LO(n) (offsetof(struct seccomp_data, args) + 8 * (n))
 #define ARG_HI(n) (ARG_LO(n) + 4)
+#define IP_HI (offsetof(struct seccomp_data, instruction_pointer) + 4)
 
-#define LOAD(off) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off))
-#define JEQ(k, t, f) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (k), (t), (f))
-#define RET(k) BPF_STMT(BPF_RET | BPF_K, (k))
+/* Instructions at named positions; a jump names its targets, which must come later (BPF only
+ * jumps forward). */
+#define LOAD_AT(at, off) [at] = BPF_STMT(BPF_LD | BPF_W | BPF_ABS, (off))
+#define JUMP_AT(at, op, k, t, f) \
+    [at] = BPF_JUMP(BPF_JMP | (op) | BPF_K, (k), (t) - (at) - 1, (f) - (at) - 1)
+#define JEQ_AT(at, k, t, f) JUMP_AT(at, BPF_JEQ, k, t, f)
+#define RET_AT(at, k) [at] = BPF_STMT(BPF_RET | BPF_K, (k))
 
-int er_seccomp_install(bool set_no_new_privs)
+enum {
+    AT_ARCH, AT_IS_ARCH, AT_NR, AT_IS_GETRANDOM, AT_IS_GETRANDOM_X32, AT_IS_MMAP, AT_IS_OPENAT,
+    AT_IS_OPENAT2, AT_IS_OPEN,
+    AT_GETRANDOM, AT_IS_MARK_LO, AT_MARK_HI, AT_IS_MARK_HI,
+    AT_MMAP, AT_MMAP_TYPE, AT_IS_DROPPABLE,
+    AT_OPEN, AT_IS_LIBRARY,
+    AT_NOTIFY, AT_REFUSE, AT_ALLOW, FILTER_LENGTH
+};
+
+int er_seccomp_install(bool set_no_new_privs, bool every_open)
 {
-    /* Everything not named here is allowed: the engine is a simulator, not a sandbox. */
-    struct sock_filter code[] = {
-        /* 0 */ LOAD(offsetof(struct seccomp_data, arch)),
-        /* 1 */ JEQ(ER_AUDIT_ARCH, 0, 13),
-        /* 2 */ LOAD(offsetof(struct seccomp_data, nr)),
-        /* 3 */ JEQ(__NR_getrandom, 3, 0),
 #ifdef ER_X32_BIT
-        /* 4 */ JEQ(ER_X32_BIT | __NR_getrandom, 2, 0),
+    const unsigned x32_getrandom = ER_X32_BIT | __NR_getrandom;
 #else
-        /* 4 */ JEQ(__NR_getrandom, 2, 0),
+    const unsigned x32_getrandom = __NR_getrandom;
 #endif
-        /* 5 */ JEQ(__NR_mmap, 6, 0),
-        /* 6 */ RET(SECCOMP_RET_ALLOW),
-        /* 7: getrandom; the preload's marked calls pass */
-        LOAD(ARG_LO(3)),
-        /* 8 */ JEQ((unsigned)ER_SECCOMP_MARK, 0, 2),
-        /* 9 */ LOAD(ARG_HI(3)),
-        /* 10 */ JEQ(0, 4, 0),
-        /* 11 */ RET(SECCOMP_RET_USER_NOTIF),
-        /* 12: mmap; a refused MAP_DROPPABLE makes the vDSO's users call the kernel */
-        LOAD(ARG_LO(3)),
-        /* 13 */ BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ER_MAP_TYPE),
-        /* 14 */ JEQ(ER_MAP_DROPPABLE, 1, 0),
-        /* 15 */ RET(SECCOMP_RET_ALLOW),
-        /* 16 */ RET(SECCOMP_RET_ERRNO | ENOMEM),
+    /* Everything not named here is allowed: the engine is a simulator, not a sandbox. */
+    struct sock_filter code[FILTER_LENGTH] = {
+        LOAD_AT(AT_ARCH, offsetof(struct seccomp_data, arch)),
+        JEQ_AT(AT_IS_ARCH, ER_AUDIT_ARCH, AT_NR, AT_ALLOW),
+        LOAD_AT(AT_NR, offsetof(struct seccomp_data, nr)),
+        JEQ_AT(AT_IS_GETRANDOM, __NR_getrandom, AT_GETRANDOM, AT_IS_GETRANDOM_X32),
+        JEQ_AT(AT_IS_GETRANDOM_X32, x32_getrandom, AT_GETRANDOM, AT_IS_MMAP),
+        JEQ_AT(AT_IS_MMAP, __NR_mmap, AT_MMAP, AT_IS_OPENAT),
+        JEQ_AT(AT_IS_OPENAT, __NR_openat, AT_OPEN, AT_IS_OPENAT2),
+        JEQ_AT(AT_IS_OPENAT2, __NR_openat2, AT_OPEN, AT_IS_OPEN),
+        JEQ_AT(AT_IS_OPEN, ER_NR_OPEN, AT_OPEN, AT_ALLOW),
+        /* getrandom: the preload's marked calls pass */
+        LOAD_AT(AT_GETRANDOM, ARG_LO(3)),
+        JEQ_AT(AT_IS_MARK_LO, (unsigned)ER_SECCOMP_MARK, AT_MARK_HI, AT_NOTIFY),
+        LOAD_AT(AT_MARK_HI, ARG_HI(3)),
+        JEQ_AT(AT_IS_MARK_HI, 0, AT_ALLOW, AT_NOTIFY),
+        /* mmap: a refused MAP_DROPPABLE makes the vDSO's users call the kernel */
+        LOAD_AT(AT_MMAP, ARG_LO(3)),
+        [AT_MMAP_TYPE] = BPF_STMT(BPF_ALU | BPF_AND | BPF_K, ER_MAP_TYPE),
+        JEQ_AT(AT_IS_DROPPABLE, ER_MAP_DROPPABLE, AT_REFUSE, AT_ALLOW),
+        /* opens: those from the program's own code, or all of them when no preload sees any */
+        LOAD_AT(AT_OPEN, IP_HI),
+        JUMP_AT(AT_IS_LIBRARY, BPF_JGE, every_open ? 0xffffffffu : ER_LIBRARY_REGION_HI, AT_ALLOW,
+                AT_NOTIFY),
+        RET_AT(AT_NOTIFY, SECCOMP_RET_USER_NOTIF),
+        RET_AT(AT_REFUSE, SECCOMP_RET_ERRNO | ENOMEM),
+        RET_AT(AT_ALLOW, SECCOMP_RET_ALLOW),
     };
-    /* Jumps are relative to the next instruction: another architecture goes to 15 (allow);
-     * getrandom to 7, mmap to 12; an unmarked getrandom to 11 (notify), a marked one to 15. */
-    struct sock_fprog prog = { (unsigned short)(sizeof code / sizeof code[0]), code };
+    struct sock_fprog prog = { FILTER_LENGTH, code };
     if (set_no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
         return -errno;
     long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);

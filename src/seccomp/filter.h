@@ -1,6 +1,7 @@
 /* The seccomp filter of the syscall engine, and its installation in the child that is about to
- * exec the command: getrandom goes to the listener unless the preload marked it, and the vDSO's
- * MAP_DROPPABLE state mapping is refused so that glibc and Go fall back to the system call. */
+ * exec the command: getrandom goes to the listener unless the preload marked it, the vDSO's
+ * MAP_DROPPABLE state mapping is refused so that glibc and Go fall back to the system call, and
+ * opens that the preload cannot see go to the listener, which logs those of the random devices. */
 #ifndef ER_SECCOMP_FILTER_H
 #define ER_SECCOMP_FILTER_H
 
@@ -17,8 +18,10 @@
 
 /* Installs the filter in the calling (single-threaded, about to exec) process and returns the
  * listener, or -errno. set_no_new_privs: prctl(PR_SET_NO_NEW_PRIVS) first; without it the call
- * needs CAP_SYS_ADMIN. Uses no function that could itself be trapped. */
-int er_seccomp_install(bool set_no_new_privs);
+ * needs CAP_SYS_ADMIN. every_open: trap every open, for a tree without the preload; otherwise
+ * only those made outside the shared libraries (each trapped open costs a round trip). Uses no
+ * function that could itself be trapped. */
+int er_seccomp_install(bool set_no_new_privs, bool every_open);
 
 /* Sends fd with a status (whether no_new_privs was set), or, when fd < 0, the errno that kept
  * the filter out, over a connected socket: the child's half of the handover. 0 or -errno. */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "caller.h"
+#include "devopen.h"
 #include "duration.h"
 #include "logrec.h"
 #include "policy.h"
@@ -146,10 +147,10 @@ void er_seccomp_free(struct er_seccomp *s)
 
 /* ---- records ---------------------------------------------------------------------------- */
 
+/* Zero bytes, as the library asks: a kernel trace shows the question as count 0, no request. */
 static const char *kernel_pool_state(void)
 {
-    unsigned char b;
-    return getrandom(&b, 1, GRND_NONBLOCK) < 0 && errno == EAGAIN ? "uninitialized" : "initialized";
+    return getrandom(NULL, 0, GRND_NONBLOCK) < 0 && errno == EAGAIN ? "uninitialized" : "initialized";
 }
 
 static pid_t tgid_of(pid_t tid)
@@ -203,7 +204,6 @@ static void write_record(struct er_seccomp *s, const char *json, size_t len)
     }
 }
 
-/* One record of a request (event "request") or of a call held too long (event "hang"). */
 /* Who made the call: its process, program, mapping and function. */
 static void name_call(const struct held *h, pid_t *tgid, char *exe, char *object, char *symbol)
 {
@@ -239,6 +239,27 @@ static void keep_names(struct held *h)
     memcpy(h->names + a + b, symbol, c);
 }
 
+/* What every record of the engine says: when, who, and the pool's state. */
+static void fill_common(const struct er_seccomp *s, struct er_record *r, const char *event,
+                        const struct held *h, pid_t tgid, const char *exe, const char *object,
+                        const char *symbol)
+{
+    r->event = event;
+    r->time_ns = clock_ns(CLOCK_REALTIME);
+    r->has_boot = true;
+    r->boot_ns = h->start_ns;
+    r->pid = tgid;
+    r->tid = h->tid;
+    r->exe = exe[0] ? exe : NULL;
+    r->engine = "seccomp";
+    r->policy = er_policy_name(s->set.policy);
+    r->pool = s->initialized ? "initialized" : "uninitialized";
+    r->kernel_pool = h->kernel_pool;
+    r->has_waited = true;
+    r->caller = object[0] ? object : NULL;
+    r->caller_symbol = symbol[0] ? symbol : NULL;
+}
+
 /* One record of a request (event "request") or of a call held too long (event "hang"). */
 static void log_event(struct er_seccomp *s, const char *event, const struct held *h,
                       enum er_action action, int err, bool has_result, int64_t result)
@@ -253,30 +274,38 @@ static void log_event(struct er_seccomp *s, const char *event, const struct held
     bool waited = action == ER_ACTION_BLOCK || action == ER_ACTION_INTERRUPTED ||
                   strcmp(event, "hang") == 0;
     struct er_record r = { 0 };
-    r.event = event;
-    r.time_ns = clock_ns(CLOCK_REALTIME);
-    r.has_boot = true;
-    r.boot_ns = h->start_ns;
-    r.pid = tgid;
-    r.tid = h->tid;
-    r.exe = exe[0] ? exe : NULL;
+    fill_common(s, &r, event, h, tgid, exe, object, symbol);
     r.api = "SYS_getrandom";
-    r.engine = "seccomp";
     r.has_bytes = true;
     r.bytes = h->len;
     r.flags = flags;
-    r.policy = er_policy_name(s->set.policy);
     /* A call that waited came before init, whenever it is logged. */
-    r.pool = s->initialized && !waited ? "initialized" : "uninitialized";
-    r.kernel_pool = h->kernel_pool;
+    if (waited)
+        r.pool = "uninitialized";
     r.action = er_action_name(action);
-    r.has_waited = true;
     r.waited_ns = waited ? (h->gone_ns ? h->gone_ns : now) - h->start_ns : 0;
     r.errno_name = err ? er_errno_name(err) : NULL;
     r.has_result = has_result;
     r.result = result;
-    r.caller = object[0] ? object : NULL;
-    r.caller_symbol = symbol[0] ? symbol : NULL;
+    char buf[ER_RECORD_MAX];
+    write_record(s, buf, er_format_json(&r, buf, sizeof buf));
+}
+
+/* The open of a random device, as the preload logs one it sees; the kernel runs the open itself
+ * (the descriptor must be the device: libsodium and OpenSSL check), so there is no result. */
+static void log_open(struct er_seccomp *s, const struct held *h, const char *api,
+                     const char *device, int open_flags)
+{
+    char exe[NAME_MAX_LEN], object[NAME_MAX_LEN], symbol[NAME_MAX_LEN], flags[96];
+    pid_t tgid;
+    name_call(h, &tgid, exe, object, symbol);
+    er_format_open_flags(open_flags, flags, sizeof flags);
+    struct er_record r = { 0 };
+    fill_common(s, &r, "request", h, tgid, exe, object, symbol);
+    r.api = api;
+    r.device = device;
+    r.flags = flags;
+    r.action = er_action_name(ER_ACTION_PASS);
     char buf[ER_RECORD_MAX];
     write_record(s, buf, er_format_json(&r, buf, sizeof buf));
 }
@@ -482,13 +511,77 @@ static void handle(struct er_seccomp *s, const struct seccomp_notif *req)
     forget(&h);
 }
 
+/* Whether the preload in the caller's process logs this open itself: it was made from the C
+ * library (the filter's address rule can be fooled by an unusual layout) of a process that has
+ * the preload loaded. */
+static bool seen_by_preload(pid_t tgid, const char *object)
+{
+    const char *base = strrchr(object, '/');
+    base = base != NULL ? base + 1 : object;
+    if (strncmp(base, "libc.so", 7) != 0)
+        return false;
+    char path[64], chunk[8192 + 32];
+    snprintf(path, sizeof path, "/proc/%d/maps", (int)tgid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    /* Read in overlapping chunks, so that a name across two reads is still found. */
+    size_t keep = 0;
+    bool found = false;
+    ssize_t n;
+    while (!found && (n = read(fd, chunk + keep, sizeof chunk - 1 - keep)) > 0) {
+        size_t len = keep + (size_t)n;
+        chunk[len] = '\0';
+        found = strstr(chunk, "libearlyrandom") != NULL;
+        keep = len < 32 ? len : 32;
+        memmove(chunk, chunk + len - keep, keep);
+    }
+    close(fd);
+    return found;
+}
+
+static const char *open_api(int nr)
+{
+#ifdef __NR_open
+    if (nr == __NR_open)
+        return "SYS_open";
+#endif
+    return nr == __NR_openat ? "SYS_openat" : "SYS_openat2";
+}
+
+/* A trapped open: the kernel runs it unchanged; an open of a random device is logged like the
+ * preload's. */
+static void handle_open(struct er_seccomp *s, const struct seccomp_notif *req)
+{
+    int open_flags = 0;
+    const char *device = s->set.log == ER_LOG_NONE ? NULL
+                         : er_seccomp_opened_device((pid_t)req->pid, &req->data, &open_flags);
+    bool logged = device != NULL && (!pool_initialized(s) || s->set.log_all);
+    struct held h = { 0 };
+    h.tid = (pid_t)req->pid;
+    h.ip = req->data.instruction_pointer;
+    h.start_ns = clock_ns(CLOCK_BOOTTIME);
+    if (logged) {
+        h.kernel_pool = kernel_pool_state();
+        keep_names(&h); /* before the answer: once answered, the caller may be gone */
+        const char *object = h.names != NULL ? h.names + strlen(h.names) + 1 : "";
+        logged = !seen_by_preload(h.tgid, object);
+    }
+    if (answer(s, req->id, 0, 0, true) && logged)
+        log_open(s, &h, open_api(req->data.nr), device, open_flags);
+    forget(&h);
+}
+
 bool er_seccomp_receive(struct er_seccomp *s)
 {
     memset(s->req, 0, s->sizes.seccomp_notif);
     if (ioctl(s->listener, SECCOMP_IOCTL_NOTIF_RECV, s->req) != 0)
         /* ENOENT: the caller was interrupted or died before we took it; EINTR: ours. */
         return errno == ENOENT || errno == EINTR || errno == EAGAIN;
-    handle(s, s->req);
+    if (er_seccomp_is_open(s->req->data.nr))
+        handle_open(s, s->req);
+    else
+        handle(s, s->req);
     return true;
 }
 

@@ -1,7 +1,8 @@
 /* The syscall engine's supervisor: it answers every getrandom system call the filter sends to its
  * listener with the policy core's decision (er_decide), holds blocked calls until the simulated
  * init and then lets the kernel run them, writes weak bytes into the caller, and logs each request
- * once, with "engine":"seccomp". Single-threaded: the command's loop calls it. */
+ * once, with "engine":"seccomp". Opens the filter shows it run unchanged; those of /dev/random and
+ * /dev/urandom are logged. Single-threaded: the command's loop calls it. */
 #ifndef ER_SECCOMP_SUPERVISOR_H
 #define ER_SECCOMP_SUPERVISOR_H
 

@@ -13,6 +13,7 @@ tests_seccomp_sc_probe_static_LDADD = -lpthread
 ER_SECCOMP_TESTS = \
 	tests/seccomp/policies.test \
 	tests/seccomp/engines.test \
+	tests/seccomp/devices.test \
 	tests/seccomp/go.test \
 	tests/seccomp/hardening.test \
 	tests/seccomp/unavailable.test

@@ -12,9 +12,12 @@
  *        sc-probe malloc                        no request but the C library's own (malloc's)
  *        sc-probe env                           prints LD_PRELOAD, or "LD_PRELOAD unset"
  *        sc-probe time raw|libc|getppid N      ns per call over N calls (for make bench)
+ *        sc-probe time open PATH N              ns per open and close of PATH over N
+ *        sc-probe dev PATH [LEN]                opens PATH, reads LEN bytes (16): "dev N hex"
  *        sc-probe noseccomp PROG [ARG]...       runs PROG where seccomp(2) fails with ENOSYS,
  *                                               as under a container profile that forbids it */
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -171,6 +174,37 @@ int main(int argc, char **argv)
     const char *mode = argc > 1 ? argv[1] : "libc";
     if (strcmp(mode, "noseccomp") == 0 && argc > 2)
         return deny_seccomp_and_exec(argv + 2);
+    if (strcmp(mode, "time") == 0 && argc > 4 && strcmp(argv[2], "open") == 0) {
+        long n = atol(argv[4]);
+        struct timespec a, b;
+        clock_gettime(CLOCK_MONOTONIC, &a);
+        for (long i = 0; i < n; i++) {
+            int fd = open(argv[3], O_RDONLY | O_CLOEXEC);
+            if (fd < 0) {
+                perror("sc-probe: open");
+                return 1;
+            }
+            close(fd);
+        }
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        printf("%.1f\n", ((double)(b.tv_sec - a.tv_sec) * 1e9 + (double)(b.tv_nsec - a.tv_nsec)) / (double)n);
+        return 0;
+    }
+    if (strcmp(mode, "dev") == 0 && argc > 2) {
+        size_t len = argc > 3 ? (size_t)atoi(argv[3]) : 16;
+        if (len > sizeof buf)
+            len = sizeof buf;
+        int fd = open(argv[2], O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            printf("dev -1 %s\n", strerror(errno));
+            return 1;
+        }
+        ssize_t r = read(fd, buf, len);
+        err = errno;
+        close(fd);
+        report("dev", r, err, buf);
+        return 0;
+    }
     if (strcmp(mode, "time") == 0 && argc > 3) {
         long n = atol(argv[3]);
         struct timespec a, b;

@@ -8,7 +8,8 @@ ER_UNIT_TESTS = \
 	tests/unit/test-policy \
 	tests/unit/test-weak \
 	tests/unit/test-ring \
-	tests/unit/test-logrec
+	tests/unit/test-logrec \
+	tests/unit/test-ktrace
 check_PROGRAMS += $(ER_UNIT_TESTS)
 TESTS += $(ER_UNIT_TESTS)
 
@@ -50,4 +51,11 @@ tests_unit_test_logrec_SOURCES = tests/unit/test_logrec.c tests/unit/jsonv.c tes
 tests_unit_test_logrec_CFLAGS = $(ER_UNIT_CFLAGS)
 tests_unit_test_logrec_LDADD = $(ER_UNIT_LDADD)
 tests_unit_test_logrec_LDFLAGS = $(SANITIZE_CFLAGS)
+
+# The kernel trace parser is the command's, but pure: the test compiles it in by itself.
+tests_unit_test_ktrace_SOURCES = tests/unit/test_ktrace.c src/cli/ktrace.c src/cli/ktrace.h
+tests_unit_test_ktrace_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/cli
+tests_unit_test_ktrace_CFLAGS = $(ER_UNIT_CFLAGS)
+tests_unit_test_ktrace_LDADD = $(CRITERION_LIBS)
+tests_unit_test_ktrace_LDFLAGS = $(SANITIZE_CFLAGS)
 endif
