@@ -14,3 +14,4 @@ include tests/audit/local.mk
 include tests/seccomp/local.mk
 include tests/package/local.mk
 include tests/docs/local.mk
+include tests/boot/local.mk
