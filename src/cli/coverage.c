@@ -58,6 +58,16 @@ static bool grnd_bits(const char *s, unsigned *out)
     return true;
 }
 
+/* Whether a request with these flags reaches the kernel with those: glibc 2.41 adds
+ * GRND_NONBLOCK to a GRND_INSECURE request (which never waits anyway), so a record that says
+ * GRND_INSECURE shows in a trixie boot's trace as flags 5. */
+static bool same_request_flags(unsigned asked, unsigned traced)
+{
+    if (asked == traced)
+        return true;
+    return (asked & GRND_INSECURE_BIT) && (asked | GRND_NONBLOCK_BIT) == traced;
+}
+
 /* The flags a record's request reached the kernel with, or false when it never did (the library
  * answered it itself) or its API makes no getrandom call of the same length. */
 static bool kernel_call_of(const struct er_record *r, unsigned *flags, bool *any_flags)
@@ -223,7 +233,7 @@ static bool match_calls(struct work *w)
         for (size_t k = ci; k < t->ncalls && calls[k].key == recs[ri].key; k++) {
             const struct er_kt_call *call = &t->calls[calls[k].index];
             if (w->call_record[calls[k].index] >= 0 || call->len != r->bytes ||
-                (!any && call->flags != flags))
+                (!any && !same_request_flags(flags, call->flags)))
                 continue;
             w->call_record[calls[k].index] = (long)recs[ri].index;
             w->rec_call[recs[ri].index] = (long)calls[k].index;

@@ -498,3 +498,35 @@ Test(trace, threads_by_the_tgid_column)
     spawn_free(&r);
     unlink(path);
 }
+
+/* glibc 2.41 asks the kernel for a GRND_INSECURE request with GRND_NONBLOCK added (a trixie
+ * boot's trace says flags 5 where the record says GRND_INSECURE): the two still match. */
+Test(trace, an_insecure_request_matches_its_call_with_nonblock_added)
+{
+    char trace_path[] = "/tmp/er-trace-insecure-XXXXXX", log_path[] = "/tmp/er-log-insecure-XXXXXX";
+    int tfd = mkstemp(trace_path), lfd = mkstemp(log_path);
+    cr_assert(tfd >= 0 && lfd >= 0);
+    static const char trace[] =
+        "         systemd-301     (    301) [000] .....     3.000000: sched_process_exec: "
+        "filename=/usr/bin/insecure pid=301 old_pid=301\n"
+        "        insecure-301     (    301) [000] .....     3.000100: sys_getrandom(ubuf: 5, "
+        "len: 8, flags: 5)\n"
+        "        insecure-301     (    301) [000] .....     3.000110: sys_getrandom -> 0x8\n";
+    static const char log[] =
+        "{\"time\":\"2026-12-02T10:00:00.000000Z\",\"boot_ms\":3000.100,\"event\":\"request\","
+        "\"pid\":301,\"tid\":301,\"exe\":\"/usr/bin/insecure\",\"api\":\"getrandom\",\"bytes\":8,"
+        "\"flags\":\"GRND_INSECURE\",\"policy\":\"passthrough\",\"pool\":\"uninitialized\","
+        "\"kernel_pool\":\"uninitialized\",\"action\":\"pass\",\"waited_ms\":0.010,\"result\":8}\n";
+    cr_assert_eq(write(tfd, trace, sizeof trace - 1), (ssize_t)(sizeof trace - 1));
+    cr_assert_eq(write(lfd, log, sizeof log - 1), (ssize_t)(sizeof log - 1));
+    close(tfd);
+    close(lfd);
+    struct spawn_result r;
+    RUN(&r, "report", "--trace", trace_path, "--kmsg=" DATA "dmesg.txt", log_path);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    has(r.out, "the library logged 1; 1 is explained; none is unexplained.");
+    has(r.out, "1 calls matched the library's records one for one");
+    spawn_free(&r);
+    unlink(trace_path);
+    unlink(log_path);
+}
