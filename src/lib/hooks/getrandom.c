@@ -82,9 +82,16 @@ ER_EXPORT ssize_t getrandom(void *buf, size_t len, unsigned int flags)
     return handle_getrandom("getrandom", __builtin_return_address(0), buf, len, flags);
 }
 
+/* aarch64 has no dup2 system call (its glibc makes dup2 a dup3). */
+#ifdef SYS_dup2
+#define IS_DUP2(number) ((number) == SYS_dup2)
+#else
+#define IS_DUP2(number) false
+#endif
+
 static bool changes_descriptors(long number)
 {
-    return number == SYS_close || number == SYS_dup2 || number == SYS_dup3 ||
+    return number == SYS_close || IS_DUP2(number) || number == SYS_dup3 ||
            number == SYS_close_range;
 }
 
@@ -94,7 +101,9 @@ static void forget_descriptors(long number, long a1, long a2)
     case SYS_close:
         er_fd_forget((int)a1);
         break;
+#ifdef SYS_dup2
     case SYS_dup2:
+#endif
     case SYS_dup3:
         er_fd_forget((int)a2);
         break;
