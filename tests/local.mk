@@ -15,3 +15,5 @@ include tests/seccomp/local.mk
 include tests/package/local.mk
 include tests/docs/local.mk
 include tests/boot/local.mk
+# Errno names for the helpers, also where the C library lacks strerrorname_np (glibc < 2.32).
+EXTRA_DIST += tests/common/errname.h

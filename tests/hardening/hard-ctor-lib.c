@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <unistd.h>
+#include "../common/errname.h"
 
 static char verdict[256];
 
@@ -20,7 +21,7 @@ __attribute__((constructor)) static void ask_early(void)
     int g = getentropy(b, sizeof b);
     int e2 = errno;
     int n = snprintf(verdict, sizeof verdict, "hardctor getrandom=%zd errno=%s getentropy=%d errno=%s\n",
-                     r, r < 0 ? strerrorname_np(e1) : "0", g, g < 0 ? strerrorname_np(e2) : "0");
+                     r, r < 0 ? er_test_errname(e1) : "0", g, g < 0 ? er_test_errname(e2) : "0");
     if (n > 0 && write(STDERR_FILENO, verdict, (size_t)n) < 0)
         verdict[0] = '\0';
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
+#include "../common/errname.h"
 
 const char *hardctor_verdict(void);
 
@@ -13,6 +14,6 @@ int main(void)
     printf("main sees: %s", hardctor_verdict());
     errno = 0;
     ssize_t r = getrandom(b, sizeof b, GRND_NONBLOCK);
-    printf("main getrandom=%zd errno=%s\n", r, r < 0 ? strerrorname_np(errno) : "0");
+    printf("main getrandom=%zd errno=%s\n", r, r < 0 ? er_test_errname(errno) : "0");
     return 0;
 }

@@ -156,6 +156,14 @@ static void check_signal_matrix(const char *probe, bool restart)
 {
     for (size_t i = 0; i < sizeof calls / sizeof calls[0]; i++) {
         const struct blocking_call *c = &calls[i];
+#ifndef HAVE_ARC4RANDOM
+        /* No program can call what the C library does not have (glibc < 2.36). */
+        if (strncmp(c->action[0], "arc4random", 10) == 0) {
+            fprintf(stderr, "signals: %s: case skipped: this C library has no %s (glibc 2.36+)\n", c->action[0],
+                    c->action[0]);
+            continue;
+        }
+#endif
         static char ready_path[1024], ready_var[1100];
         snprintf(ready_path, sizeof ready_path, "%s", test_path("ready"));
         unlink(ready_path);

@@ -165,8 +165,17 @@ static void check_case(const char *probe, const struct probe_case *c, const char
 
 static void check_policy(const char *probe, const char *policy)
 {
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+#ifndef HAVE_ARC4RANDOM
+        /* No program can call what the C library does not have (glibc < 2.36). */
+        if (cases[i].kind == ARC4) {
+            fprintf(stderr, "entrypoints: %s under %s: case skipped: this C library has no %s (glibc 2.36+)\n",
+                    cases[i].args[0], policy, cases[i].args[0]);
+            continue;
+        }
+#endif
         check_case(probe, &cases[i], policy);
+    }
 }
 
 TestSuite(entrypoints, .timeout = 300);

@@ -34,6 +34,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include "../common/errname.h"
 
 static long raw_getrandom(void *buf, unsigned long len, unsigned int flags)
 {
@@ -59,7 +60,7 @@ static unsigned parse_flags(const char *s)
 static void report(const char *tag, long r, int err, const unsigned char *buf)
 {
     char line[600];
-    int n = r < 0 ? snprintf(line, sizeof line, "%s -1 %s\n", tag, strerrorname_np(err))
+    int n = r < 0 ? snprintf(line, sizeof line, "%s -1 %s\n", tag, er_test_errname(err))
                   : snprintf(line, sizeof line, "%s %ld ", tag, r);
     for (long i = 0; r > 0 && i < r && i < 64; i++)
         n += snprintf(line + n, sizeof line - n, "%02x", buf[i]);
