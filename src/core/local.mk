@@ -5,7 +5,7 @@ ER_CORE_SOURCES = \
 	src/core/strbuf.c src/core/strbuf.h \
 	src/core/duration.c src/core/duration.h \
 	src/core/kmsg.c src/core/kmsg.h \
-	src/core/logrec.c src/core/logrec.h \
+	src/core/logrec.c src/core/logrec.h src/core/errnames.h \
 	src/core/policy.c src/core/policy.h \
 	src/core/ring.c src/core/ring.h \
 	src/core/weak.c src/core/weak.h

@@ -1,5 +1,7 @@
 #include "logrec.h"
 
+#include "errnames.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -508,6 +510,10 @@ void er_format_open_flags(int flags, char *out, size_t cap)
 
 const char *er_errno_name(int err)
 {
+#ifdef HAVE_STRERRORNAME_NP
     const char *name = strerrorname_np(err);
+#else
+    const char *name = er_errno_table_name(err);
+#endif
     return name ? name : "EUNKNOWN";
 }

@@ -134,6 +134,14 @@ ER_SLOW_PATH static long long run_arc4(const char *api, const void *caller, stru
     return er_run(&q, &arc4_ops, c);
 }
 
+#ifndef HAVE_ARC4RANDOM
+/* Before glibc 2.36 the C library declares none of them; the library still defines them, for a
+ * program that finds them in another library loaded after it (libbsd). */
+uint32_t arc4random(void);
+void arc4random_buf(void *buf, size_t len);
+uint32_t arc4random_uniform(uint32_t upper);
+#endif
+
 ER_EXPORT uint32_t arc4random(void)
 {
     if (er_fast() && !er_filtered) {

@@ -117,6 +117,14 @@ ER_EXPORT int close(int fd)
     return slow_close_call(&c);
 }
 
+/* glibc declares them from 2.34 on; the kernel's calls are older, and reachable through syscall. */
+#ifndef HAVE_CLOSE_RANGE
+int close_range(unsigned int first, unsigned int last, int flags);
+#endif
+#ifndef HAVE_CLOSEFROM
+void closefrom(int lowfd);
+#endif
+
 ER_EXPORT int close_range(unsigned int first, unsigned int last, int flags)
 {
     struct close_call c = { .op = OP_CLOSE_RANGE, .first = first, .last = last, .flags = flags };
