@@ -235,6 +235,19 @@ void er_summary_print_table(struct er_summary *s, FILE *out)
         struct er_stats t;
         totals(s, order, &t);
         print_row(out, "total", width, &t);
+        /* Which engine saw what: the syscall engine names the system call it trapped. */
+        bool by_syscall_engine = false, by_preload = false;
+        for (size_t i = 0; i < t.apis.len; i++) {
+            if (strncmp(t.apis.items[i].name, "SYS_", 4) == 0)
+                by_syscall_engine = true;
+            else
+                by_preload = true;
+        }
+        if (by_syscall_engine)
+            fprintf(out,
+                    "apis: SYS_* were seen by the syscall engine (the program's own system "
+                    "calls: static and Go programs, the C library's internal requests)%s\n",
+                    by_preload ? "; the others by the library's hooks" : "");
         counts_free(&t.apis);
     }
     if (s->malformed > 0)
