@@ -140,7 +140,9 @@ Test(kernels, dev_random_blocks_long_after_init_on_4_4)
         struct spawn_result r;
         run_program(&r, argv, env, true, 30000);
         const char *init = nth_line(r.out, 0);
-        cr_expect(starts(init, "ok getrandom ret=16") && field(init, "exec_ms", 1e9) < 1000,
+        /* The call's own time, not the time since exec: a slow start on a loaded machine is no
+         * wait (one for the blocking pool would take a second). */
+        cr_expect(starts(init, "ok getrandom ret=16") && field(init, "ms", 1e9) < 500,
                   "%s: the pool is initialized, getrandom answers before the blocking pool: %s",
                   *probe, r.out);
         double first = field(nth_line(r.out, 1), "exec_ms", -1);
@@ -288,7 +290,7 @@ Test(kernels, kernel_messages_with_the_era_rate_limit)
 Test(kernels, the_syscall_engine_answers_from_the_same_table)
 {
     static const struct { const char *kernel, *init, *rate; const char *args[3]; const char *expect;
-                          double min_exec_ms; } cases[] = {
+                          double min_ms; } cases[] = {
         { "--kernel=3.10", "-i0", NULL, { "getrandom", "16", NULL }, "err getrandom errno=ENOSYS", 0 },
         { "--kernel=4.4", "-i0", NULL, { "getrandom", "16", "INSECURE" }, "err getrandom errno=EINVAL", 0 },
         { "--kernel=5.10", "-i0", NULL, { "getrandom", "16", "INSECURE" }, "ok getrandom ret=16", 0 },
@@ -310,6 +312,9 @@ Test(kernels, the_syscall_engine_answers_from_the_same_table)
         argv[n] = NULL;
         const char *env[] = { "EARLYRANDOM_LOG=none", cases[i].rate, NULL };
         struct spawn_result r;
+        /* The command's boot, from which the blocking pool's credit counts, comes after this
+         * instant, and can come well before the probe's exec on a loaded machine. */
+        double before_ms = spawn_boottime_ms();
         run_program(&r, argv, env, false, 30000);
         if (strstr(r.err, "--engine=seccomp: ") != NULL) {
             spawn_free(&r);
@@ -318,8 +323,8 @@ Test(kernels, the_syscall_engine_answers_from_the_same_table)
         cr_expect(starts(r.out, cases[i].expect), "%s %s %s: got '%s' (%s), expected '%s...'",
                   cases[i].kernel, cases[i].args[0], cases[i].args[2] ? cases[i].args[2] : "",
                   r.out, r.err, cases[i].expect);
-        cr_expect(field(r.out, "exec_ms", -1) >= cases[i].min_exec_ms, "%s %s: %s", cases[i].kernel,
-                  cases[i].args[0], r.out);
+        cr_expect(field(r.out, "boot_ms", -1) - before_ms >= cases[i].min_ms, "%s %s: %s",
+                  cases[i].kernel, cases[i].args[0], r.out);
         spawn_free(&r);
     }
 }
