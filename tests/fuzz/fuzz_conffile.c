@@ -75,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     CHECK(count_lines(lerr) == (size_t)lbad);
     if (lbad > 0)
         CHECK(s.policy == ER_POLICY_PASSTHROUGH);
-    CHECK(s.init_after_ns == ER_DURATION_NEVER ||
+    CHECK(s.init_after_ns == ER_DURATION_NEVER || s.init_after_ns == ER_INIT_JITTER ||
           (s.init_after_ns >= 0 && s.init_after_ns <= ER_DURATION_MAX_NS));
     CHECK(s.hang_timeout_ns == ER_DURATION_NEVER ||
           (s.hang_timeout_ns > 0 && s.hang_timeout_ns <= ER_DURATION_MAX_NS));
