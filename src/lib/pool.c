@@ -148,6 +148,20 @@ bool er_pool_initialized(void)
     return true;
 }
 
+/* Arms tfd for the CLOCK_BOOTTIME instant deadline; ER_DURATION_NEVER disarms it, so that a pool
+ * that never initializes sleeps until a signal (a zero it_value would disarm it too, hence 1 ns). */
+static void arm_timer(int tfd, int64_t deadline)
+{
+    struct itimerspec its = { { 0, 0 }, { 0, 0 } };
+    if (deadline != ER_DURATION_NEVER) {
+        its.it_value.tv_sec = deadline / 1000000000;
+        its.it_value.tv_nsec = deadline % 1000000000;
+        if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
+            its.it_value.tv_nsec = 1;
+    }
+    er_raw_syscall6(SYS_timerfd_settime, tfd, TFD_TIMER_ABSTIME, (long)&its, 0, 0, 0);
+}
+
 static int64_t min_deadline(int64_t a, int64_t b)
 {
     if (a == ER_DURATION_NEVER)
@@ -210,14 +224,7 @@ static int sleep_until(int64_t deadline, bool through_eintr)
     }
     volatile int result = 0;
     pthread_cleanup_push(close_timer, &tfd);
-    struct itimerspec its = { { 0, 0 }, { 0, 0 } };
-    if (deadline != ER_DURATION_NEVER) {
-        its.it_value.tv_sec = deadline / 1000000000;
-        its.it_value.tv_nsec = deadline % 1000000000;
-        if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
-            its.it_value.tv_nsec = 1;
-    }
-    er_raw_syscall6(SYS_timerfd_settime, tfd, TFD_TIMER_ABSTIME, (long)&its, 0, 0, 0);
+    arm_timer(tfd, deadline);
     uint64_t expirations;
     while (__read(tfd, &expirations, sizeof expirations) < 0) {
         if (errno == EINTR && !through_eintr) {
@@ -363,15 +370,7 @@ static int wait_on_timer(struct timed_wait *w)
             next = min_deadline(next, er_boottime_ns() + ER_READY_FILE_POLL_NS);
         if (!hang_reported)
             next = min_deadline(next, hang_at);
-        /* it_value zero disarms the timer: a pool that never initializes sleeps until a signal. */
-        struct itimerspec its = { { 0, 0 }, { 0, 0 } };
-        if (next != ER_DURATION_NEVER) {
-            its.it_value.tv_sec = next / 1000000000;
-            its.it_value.tv_nsec = next % 1000000000;
-            if (its.it_value.tv_sec == 0 && its.it_value.tv_nsec == 0)
-                its.it_value.tv_nsec = 1;
-        }
-        er_raw_syscall6(SYS_timerfd_settime, tfd, TFD_TIMER_ABSTIME, (long)&its, 0, 0, 0);
+        arm_timer(tfd, next);
         /* Arming the timer cancels a wake-up fired just before: a follower looks again after
          * arming, so that a poller that left or saw the file in between is not missed. */
         if (w->slot >= 0 &&
