@@ -312,6 +312,12 @@ struct thread_arg {
     pid_t tid;
 };
 
+/* What the whole process had used when the first waiter returned: the cost of the wait itself,
+ * apart from the wake-ups and thread exits that follow it (large under ASan). */
+static struct rusage first_return_usage;
+static double first_return_ms;
+static int first_returned;
+
 static void *thread_main(void *p)
 {
     struct thread_arg *a = p;
@@ -319,6 +325,10 @@ static void *thread_main(void *p)
     __atomic_store_n(&a->tid, gettid(), __ATOMIC_RELEASE);
     a->ret = getrandom(b, sizeof b, 0);
     a->err = errno;
+    if (__atomic_exchange_n(&first_returned, 1, __ATOMIC_ACQ_REL) == 0) {
+        getrusage(RUSAGE_SELF, &first_return_usage);
+        first_return_ms = now_ms();
+    }
     a->ms = now_ms() - start;
     a->boot_ms = spawn_boottime_ms();
     a->exec_ms = a->boot_ms - exec_boot_ms;
@@ -347,26 +357,40 @@ static bool until_thread_waits(struct thread_arg *a, pthread_t id)
     return true;
 }
 
+static double usage_cpu_ms(const struct rusage *ru)
+{
+    return ru->ru_utime.tv_sec * 1e3 + ru->ru_utime.tv_usec / 1e3 + ru->ru_stime.tv_sec * 1e3 +
+           ru->ru_stime.tv_usec / 1e3;
+}
+
 /* threads N [mark]: N threads wait in getrandom at once; prints the earliest and latest return.
- * With mark, "threads waiting" is printed once all of them sleep in the wait. */
+ * With mark, "threads waiting" is printed once all of them sleep in the wait, and a second line
+ * tells what the process spent from then until the first of them returned: wall time, CPU and
+ * voluntary context switches (each sleep of each thread is one, so they count the wake-ups). */
 static int do_threads(int count, bool mark)
 {
     pthread_t *ids = calloc((size_t)count, sizeof *ids);
     struct thread_arg *args = calloc((size_t)count, sizeof *args);
     for (int i = 0; i < count; i++)
         ids[i] = start_waiter(&args[i]);
+    /* a thread that returned before waiting is joined already, and must not be joined twice */
+    bool *joined = calloc((size_t)count, sizeof *joined);
     if (mark) {
         for (int i = 0; i < count; i++)
-            until_thread_waits(&args[i], ids[i]);
+            joined[i] = !until_thread_waits(&args[i], ids[i]);
         printf("threads waiting\n");
         fflush(stdout);
     }
     /* From here on: the threads' waits and wake-ups, not their creation (costly under ASan). */
-    double cpu_created = cpu_ms();
+    struct rusage at_mark;
+    getrusage(RUSAGE_SELF, &at_mark);
+    double mark_ms = now_ms();
+    double cpu_created = usage_cpu_ms(&at_mark);
     double min = 1e18, max = 0, min_exec = 1e18, max_exec = 0, min_boot = 1e18, max_boot = 0;
     int ok = 0;
     for (int i = 0; i < count; i++) {
-        pthread_join(ids[i], NULL);
+        if (!joined[i])
+            pthread_join(ids[i], NULL);
         ok += args[i].ret == 16;
         min = args[i].ms < min ? args[i].ms : min;
         max = args[i].ms > max ? args[i].ms : max;
@@ -378,8 +402,13 @@ static int do_threads(int count, bool mark)
     printf("threads ok=%d of=%d min_ms=%.1f max_ms=%.1f cpu=%.1f min_exec_ms=%.1f max_exec_ms=%.1f "
            "min_boot_ms=%.1f max_boot_ms=%.1f\n",
            ok, count, min, max, cpu_ms() - cpu_created, min_exec, max_exec, min_boot, max_boot);
+    if (mark)
+        printf("threads asleep wait_ms=%.1f wait_cpu=%.1f wait_switches=%ld\n", first_return_ms - mark_ms,
+               usage_cpu_ms(&first_return_usage) - cpu_created,
+               first_return_usage.ru_nvcsw - at_mark.ru_nvcsw);
     free(ids);
     free(args);
+    free(joined);
     return ok == count ? 0 : 1;
 }
 
@@ -403,9 +432,12 @@ static int do_handover(int count)
     struct thread_arg *args = calloc((size_t)count, sizeof *args);
     for (int i = 0; i < count; i++)
         ids[i] = start_waiter(&args[i]);
+    bool *joined = calloc((size_t)count, sizeof *joined);
     int waiting = 0;
-    for (int i = 0; i < count; i++)
-        waiting += until_thread_waits(&args[i], ids[i]);
+    for (int i = 0; i < count; i++) {
+        joined[i] = !until_thread_waits(&args[i], ids[i]);
+        waiting += !joined[i];
+    }
     /* The watcher sleeps in steps of 40 ms; a signal that lands between two of them runs its
      * handler without ending the wait (see the report of the suite branch: a library bug, the
      * kernel would give EINTR), so it is sent again until the wait ends, 100 times at most. */
@@ -423,7 +455,8 @@ static int do_handover(int count)
     int ok = 0;
     double max = 0, max_boot = 0;
     for (int i = 0; i < count; i++) {
-        pthread_join(ids[i], NULL);
+        if (!joined[i])
+            pthread_join(ids[i], NULL);
         ok += args[i].ret == 16;
         max = args[i].ms > max ? args[i].ms : max;
         max_boot = args[i].boot_ms > max_boot ? args[i].boot_ms : max_boot;
@@ -431,6 +464,7 @@ static int do_handover(int count)
     printf("handover ok=%d of=%d max_ms=%.1f max_boot_ms=%.1f\n", ok, count, max, max_boot);
     free(ids);
     free(args);
+    free(joined);
     return ok == count && eintr ? 0 : 1;
 }
 

@@ -246,19 +246,41 @@ Test(waiting, dev_random_is_not_readable_for_poll_before_init)
     cr_expect(ms >= 195 && ms < 200 + WAKE_MARGIN_MS, "timed out after %.1f ms, timeout 200", ms);
 }
 
-Test(waiting, many_threads_waiting_for_the_ready_file_all_resume_soon_after_it_appears)
+Test(waiting, many_threads_waiting_for_the_ready_file_sleep_while_one_watches_it_and_all_resume)
 {
+    static char path[1024], var[1100];
+    snprintf(path, sizeof path, "%s", test_path("ready-many"));
+    unlink(path);
+    snprintf(var, sizeof var, "EARLYRANDOM_READY_FILE=%s", path);
+    const char *env[] = { var, "EARLYRANDOM_LOG=none", NULL };
     const char *argv[] = { er_probe_plain, "threads", "64", "mark", NULL };
+    struct spawn_proc *p = start_program(argv, env, 30000);
+    bool waiting = spawn_await_output(p, "threads waiting", 20000);
+    double created = -1;
+    if (waiting) {
+        /* long enough for 64 watchers to show: each would look at the file 10 times */
+        usleep(400 * 1000);
+        created = spawn_boottime_ms();
+        create_file(path);
+    }
     struct spawn_result r;
-    double created = run_with_ready_file(&r, "ready-many", argv, "threads waiting");
-    cr_assert(created > 0, "the threads never all waited: %s %s", r.out, r.err);
+    spawn_finish(p, &r);
+    cr_assert(waiting, "the threads never all waited: %s %s", r.out, r.err);
     cr_expect(strstr(r.out, "threads ok=64 of=64") != NULL, "got: %s %s", r.out, r.err);
     double min = field(r.out, "min_boot_ms", -1), max = field(r.out, "max_boot_ms", -1);
     cr_expect(min >= created && max < created + READY_POLL_MS + WAKE_MARGIN_MS,
               "resumed between %.1f and %.1f ms after the file was created", min - created, max - created);
-    /* one thread looks at the file for all of them */
-    cr_expect(field(r.out, "cpu", -1) >= 0 && field(r.out, "cpu", -1) < 40,
-              "64 threads waiting for a file used %.1f ms of CPU", field(r.out, "cpu", -1));
+    const char *asleep = line_with(r.out, "threads asleep");
+    double wait_ms = field(asleep, "wait_ms", -1), cpu = field(asleep, "wait_cpu", -1);
+    double switches = field(asleep, "wait_switches", -1);
+    cr_assert(wait_ms >= 400, "the wait lasted %.1f ms, the file came 400 ms after the mark: %s", wait_ms, r.out);
+    /* One thread looks at the file for all: one wake-up per look (and the first one's return),
+     * where 64 watchers would make 64 per look. Twice the looks leaves timer slack its due. */
+    double looks = wait_ms / READY_POLL_MS;
+    cr_expect(switches >= 0 && switches <= 2 * looks + 8,
+              "%.0f wake-ups in %.1f ms: one watcher looks %.0f times", switches, wait_ms, looks);
+    /* Sleeping costs nothing: a twentieth of the time is a generous bound for 10 looks. */
+    cr_expect(cpu >= 0 && cpu < wait_ms / 20, "the sleeping threads used %.1f ms of CPU in %.1f ms", cpu, wait_ms);
 }
 
 Test(waiting, when_the_thread_watching_the_ready_file_is_interrupted_another_takes_over)
