@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -205,10 +206,107 @@ int64_t er_pool_random_next_change_ns(void)
     return holds_at(er_boottime_ns(), ER_POOL_WAKEUP_BITS);
 }
 
-static void close_timer(void *p) { __close(*(int *)p); }
+/* A signal that reaches a waiting thread between two of its sleeps (while it looks at the ready
+ * file, arms its timer, logs the hang) would run its handler without ending the wait, where the
+ * kernel's wait ends with EINTR. So between sleeps the signals the program handles are blocked,
+ * and found pending before the next sleep. Signals left at their default action stay unblocked:
+ * they kill or stop the program there as they would in the kernel's wait; so do the ones a fault
+ * raises, and glibc's own two (cancellation, set*id), which must never wait on a library. */
+struct signal_guard {
+    uint64_t handled; /* blocked between sleeps */
+    uint64_t program; /* the thread's mask when the wait began */
+};
 
-/* Sleeps until a CLOCK_BOOTTIME moment (NEVER: until a signal), in a timerfd so that the kernel
- * restarts the read after an SA_RESTART handler and fails it with EINTR after any other. */
+#define SIGNAL_BIT(sig) (1ULL << ((sig) - 1))
+#define SIGSET_BYTES (_NSIG / 8)
+
+static bool raised_by_faults(int sig)
+{
+    return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL || sig == SIGTRAP ||
+           sig == SIGSYS;
+}
+
+static uint64_t signals_with_handlers(void)
+{
+    uint64_t set = 0;
+    for (int sig = 1; sig < _NSIG && sig <= 64; sig++) {
+        struct sigaction sa;
+        if (sig == SIGKILL || sig == SIGSTOP || raised_by_faults(sig))
+            continue;
+        /* glibc's internal signals fail with EINVAL here, and so stay unblocked */
+        if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)
+            set |= SIGNAL_BIT(sig);
+    }
+    return set;
+}
+
+static void set_signal_mask(int how, const uint64_t *set, uint64_t *old)
+{
+    er_raw_syscall6(SYS_rt_sigprocmask, how, (long)set, (long)old, SIGSET_BYTES, 0, 0);
+}
+
+static void guard_begin(struct signal_guard *g)
+{
+    g->handled = signals_with_handlers();
+    set_signal_mask(SIG_BLOCK, &g->handled, &g->program);
+}
+
+static void guard_end(const struct signal_guard *g) { set_signal_mask(SIG_SETMASK, &g->program, NULL); }
+
+/* The kernel restarts a wait a handler interrupted only if every handler that ran asked for it. */
+static bool all_ask_restart(uint64_t signals)
+{
+    for (int sig = 1; sig <= 64; sig++) {
+        struct sigaction sa;
+        if ((signals & SIGNAL_BIT(sig)) && sigaction(sig, NULL, &sa) == 0 &&
+            sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN && !(sa.sa_flags & SA_RESTART))
+            return false;
+    }
+    return true;
+}
+
+enum sleep_end {
+    SLEEP_TIMER,       /* the timer fired */
+    SLEEP_INTERRUPTED, /* a handler without SA_RESTART ran: the kernel's EINTR */
+    SLEEP_RESUMED,     /* handlers with SA_RESTART ran before the sleep: wait on */
+};
+
+/* One sleep on the timer, with the program's own signal mask, in a read that the kernel restarts
+ * after an SA_RESTART handler and fails with EINTR after any other. */
+static enum sleep_end guarded_sleep(const struct signal_guard *g, int tfd)
+{
+    uint64_t pending = 0;
+    er_raw_syscall6(SYS_rt_sigpending, (long)&pending, SIGSET_BYTES, 0, 0, 0, 0);
+    pending &= g->handled & ~g->program;
+    if (pending != 0) {
+        bool restart = all_ask_restart(pending);
+        set_signal_mask(SIG_SETMASK, &g->program, NULL); /* the handlers run here */
+        set_signal_mask(SIG_BLOCK, &g->handled, NULL);
+        return restart ? SLEEP_RESUMED : SLEEP_INTERRUPTED;
+    }
+    uint64_t expirations;
+    set_signal_mask(SIG_SETMASK, &g->program, NULL);
+    ssize_t n = __read(tfd, &expirations, sizeof expirations);
+    int err = errno;
+    set_signal_mask(SIG_BLOCK, &g->handled, NULL);
+    if (n < 0 && err == EINTR)
+        return SLEEP_INTERRUPTED;
+    return n < 0 ? SLEEP_RESUMED : SLEEP_TIMER;
+}
+
+struct timed_sleep {
+    int tfd;
+    struct signal_guard guard;
+};
+
+static void end_sleep(void *p)
+{
+    struct timed_sleep *s = p;
+    guard_end(&s->guard);
+    __close(s->tfd);
+}
+
+/* Sleeps until a CLOCK_BOOTTIME moment (NEVER: until a signal). */
 static int sleep_until(int64_t deadline, bool through_eintr)
 {
     int tfd = timerfd_create(CLOCK_BOOTTIME, TFD_CLOEXEC);
@@ -223,11 +321,15 @@ static int sleep_until(int64_t deadline, bool through_eintr)
         return 0;
     }
     volatile int result = 0;
-    pthread_cleanup_push(close_timer, &tfd);
+    struct timed_sleep s = { .tfd = tfd };
+    guard_begin(&s.guard);
+    pthread_cleanup_push(end_sleep, &s);
     arm_timer(tfd, deadline);
-    uint64_t expirations;
-    while (__read(tfd, &expirations, sizeof expirations) < 0) {
-        if (errno == EINTR && !through_eintr) {
+    for (;;) {
+        enum sleep_end end = guarded_sleep(&s.guard, tfd);
+        if (end == SLEEP_TIMER)
+            break;
+        if (end == SLEEP_INTERRUPTED && !through_eintr) {
             result = EINTR;
             break;
         }
@@ -338,6 +440,7 @@ struct timed_wait {
     void *ctx;
     int slot;    /* follower slot, or -1 */
     bool poller; /* this thread looks at the ready file for the process */
+    struct signal_guard guard;
 };
 
 /* A waiting thread that is not the poller takes the role when nobody holds it. A wait nested in
@@ -376,9 +479,7 @@ static int wait_on_timer(struct timed_wait *w)
         if (w->slot >= 0 &&
             (__atomic_load_n(&poller_claimed, __ATOMIC_SEQ_CST) == 0 || er_pool_initialized()))
             continue;
-        uint64_t expirations;
-        if (__read(tfd, &expirations, sizeof expirations) < 0 && errno == EINTR &&
-            !w->through_eintr)
+        if (guarded_sleep(&w->guard, tfd) == SLEEP_INTERRUPTED && !w->through_eintr)
             return EINTR;
         if (!hang_reported && hang_at != ER_DURATION_NEVER && er_boottime_ns() >= hang_at) {
             hang_reported = true;
@@ -399,12 +500,14 @@ static void end_wait(void *p)
         wake_followers();
     }
     release_slot(w->slot, w->tfd);
+    guard_end(&w->guard);
     __close(w->tfd);
 }
 
 static int wait_cancellable(struct timed_wait *w)
 {
     volatile int result = 0;
+    guard_begin(&w->guard);
     pthread_cleanup_push(end_wait, w);
     result = wait_on_timer(w);
     pthread_cleanup_pop(1);
@@ -427,7 +530,7 @@ int er_pool_wait(bool through_eintr, int64_t start_ns, int64_t hang_timeout_ns, 
         errno = saved;
         return wait_without_timer(start_ns, hang_at, on_hang, ctx);
     }
-    struct timed_wait w = { tfd, through_eintr, start_ns, hang_at, on_hang, ctx, -1, false };
+    struct timed_wait w = { tfd, through_eintr, start_ns, hang_at, on_hang, ctx, -1, false, { 0, 0 } };
     int result = wait_cancellable(&w);
     errno = saved;
     return result;

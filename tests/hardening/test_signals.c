@@ -2,7 +2,12 @@
  * does not lose the init moment; EINTR versus SA_RESTART through every blocking entry point, in
  * the plain and the fortified build. */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +49,77 @@ Test(signals, ctrl_c_on_a_waiting_python_gives_KeyboardInterrupt)
               "python3 ended with exit %d, signal %d", r.exit_code, r.signal);
     cr_expect(after < WAKE_MARGIN_MS, "ended %.0f ms after Ctrl-C", after);
     cr_expect(strstr(r.err, "interrupted") != NULL, "the interrupted wait is logged:\n%s", r.err);
+    spawn_free(&r);
+}
+
+/* Fills the FIFO's buffer: whoever writes to it next blocks until the test drains it. */
+static void fill_fifo(const char *path)
+{
+    int writer = open(path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+    cr_assert(writer >= 0, "opening the FIFO to fill it: %s", strerror(errno));
+    static const char filler[4096] = { 0 };
+    while (write(writer, filler, sizeof filler) > 0)
+        continue;
+    close(writer);
+}
+
+/* Reads the FIFO until its last writer closes it or timeout_ms passes; returns the bytes read
+ * after the filler (the program's own stderr). */
+static size_t drain_fifo(int reader, char *out, size_t cap, int timeout_ms)
+{
+    size_t got = 0;
+    char buf[4096];
+    double until = spawn_now_ms() + timeout_ms;
+    while (spawn_now_ms() < until) {
+        struct pollfd pfd = { reader, POLLIN, 0 };
+        if (poll(&pfd, 1, 100) <= 0)
+            continue;
+        ssize_t n = read(reader, buf, sizeof buf);
+        if (n == 0)
+            break;
+        for (ssize_t i = 0; i < n; i++)
+            if (buf[i] != '\0' && got + 1 < cap)
+                out[got++] = buf[i];
+    }
+    out[got] = '\0';
+    return got;
+}
+
+Test(signals, ctrl_c_while_the_waiting_python_logs_its_hang_still_gives_KeyboardInterrupt)
+{
+    /* The hang record goes to a stderr that blocks (a FIFO the test fills once python3 waits):
+     * Ctrl-C lands while python3 is inside the wait but not asleep in it, and must still end the
+     * wait, as it ends the kernel's. */
+    cr_assert(access(PYTHON, X_OK) == 0, PYTHON " is missing: install the Debian package python3");
+    const char *fifo = test_path("stderr.fifo");
+    unlink(fifo);
+    cr_assert(mkfifo(fifo, 0600) == 0, "mkfifo %s: %s", fifo, strerror(errno));
+    int reader = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    cr_assert(reader >= 0, "opening the FIFO: %s", strerror(errno));
+    /* the hang record comes long after the test has seen the wait and filled the FIFO */
+    const char *env[] = { "EARLYRANDOM_HANG_TIMEOUT=2s", "EARLYRANDOM_LOG=stderr", NULL };
+    const char *argv[] = { "/bin/sh", "-c", "exec \"$@\" 2>\"$0\"", fifo, PYTHON, "-c",
+                           "import os; os.urandom(16); print('returned')", NULL };
+    struct spawn_opts o = { .argv = argv, .env = env, .preload = er_library, .timeout_ms = 30000 };
+    struct spawn_proc *p = spawn_start(&o);
+    pid_t pid = spawn_pid(p);
+    bool waiting = spawn_await_waiting(p, 20000), in_write = false;
+    if (waiting) {
+        fill_fifo(fifo);
+        for (double until = spawn_now_ms() + 20000; !in_write && spawn_now_ms() < until; usleep(2000))
+            in_write = thread_sleeps_in_syscall(pid, pid, SYS_write);
+    }
+    if (in_write)
+        kill(pid, SIGINT);
+    static char err[65536];
+    drain_fifo(reader, err, sizeof err, 20000);
+    close(reader);
+    struct spawn_result r;
+    spawn_finish(p, &r);
+    cr_assert(waiting && in_write, "python3 never blocked writing its hang record: %s %s %s", r.out, r.err, err);
+    cr_expect(!r.timed_out, "python3 still waited after Ctrl-C: the signal was lost to the log's write");
+    cr_expect(strstr(err, "KeyboardInterrupt") != NULL, "no KeyboardInterrupt on stderr:\n%s", err);
+    cr_expect(strstr(r.out, "returned") == NULL, "os.urandom returned: %s", r.out);
     spawn_free(&r);
 }
 
@@ -169,10 +245,9 @@ static void check_signal_matrix(const char *probe, bool restart)
         unlink(ready_path);
         snprintf(ready_var, sizeof ready_var, "EARLYRANDOM_READY_FILE=%s", ready_path);
         bool waits_on = restart || c->keeps_waiting;
-        /* Only a call that waits on gets a ready file: with one, the wait sleeps in steps of
-         * 40 ms, and a signal landing between two steps does not end it (a library bug noted in
-         * the suite branch's report); without, the one sleep lasts until the signal. */
-        const char *env[] = { waits_on ? ready_var : "EARLYRANDOM_LOG=none", "EARLYRANDOM_LOG=none", NULL };
+        /* With a ready file the wait sleeps in 40 ms steps, so the signal may land between two
+         * of them: it must end the wait all the same. */
+        const char *env[] = { ready_var, "EARLYRANDOM_LOG=none", NULL };
         const char *argv[10] = { probe, "signal", restart ? "restart" : "eintr", "150" };
         for (int k = 0; k < 4 && c->action[k]; k++)
             argv[4 + k] = c->action[k];
@@ -180,8 +255,7 @@ static void check_signal_matrix(const char *probe, bool restart)
         struct spawn_proc *p = spawn_start(&o);
         bool sent = spawn_await_output(p, "signal sent", 20000);
         double created = spawn_boottime_ms();
-        if (waits_on)
-            create_file(ready_path);
+        create_file(ready_path);
         struct spawn_result r;
         spawn_finish(p, &r);
         char want[128];
