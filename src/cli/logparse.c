@@ -343,7 +343,7 @@ static bool parse_field(struct cursor *c, const char *key, struct er_parsed *out
     struct er_record *r = &out->rec;
     static const struct { const char *key; size_t offset; } strings[] = {
 #define S(k, f) { k, offsetof(struct er_record, f) }
-        S("event", event), S("exe", exe), S("api", api), S("engine", engine), S("device", device), S("flags", flags),
+        S("event", event), S("exe", exe), S("comm", comm), S("api", api), S("engine", engine), S("device", device), S("flags", flags),
         S("policy", policy), S("pool", pool), S("kernel_pool", kernel_pool), S("action", action),
         S("errno", errno_name),
         S("caller", caller), S("caller_symbol", caller_symbol),

@@ -206,6 +206,7 @@ static size_t format_json_once(const struct er_record *r, char *buf, size_t cap,
     W_KEY(&w, "tid");
     w_i64(&w, r->tid);
     JSON_STR_FIELD(&w, "exe", r->exe, max_str);
+    JSON_STR_FIELD(&w, "comm", r->comm, max_str);
     JSON_STR_FIELD(&w, "api", r->api, max_str);
     JSON_STR_FIELD(&w, "engine", r->engine, max_str);
     JSON_STR_FIELD(&w, "device", r->device, max_str);

@@ -19,6 +19,7 @@ struct er_record {
     int64_t boot_ns;   /* CLOCK_BOOTTIME: time since the machine booted */
     long pid, tid;
     const char *exe;
+    const char *comm;   /* the calling thread's name: tells apart programs that share an exe */
     const char *api;
     const char *engine; /* "seccomp" when the command's syscall engine saw it; NULL: the preload */
     const char *device; /* "/dev/random" | "/dev/urandom" */

@@ -374,8 +374,21 @@ static int64_t realtime_ns(void)
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* The kernel's name for the calling thread (TASK_COMM_LEN bytes): systemd-udevd, its
+ * "(udev-worker)" children and udevadm all run /usr/bin/udevadm, and only this tells them apart. */
+#define THREAD_NAME_MAX 16
+
+static const char *thread_name(char name[THREAD_NAME_MAX])
+{
+    name[0] = '\0';
+    if (prctl(PR_GET_NAME, name) != 0)
+        name[0] = '\0';
+    name[THREAD_NAME_MAX - 1] = '\0';
+    return name[0] ? name : NULL;
+}
+
 static void fill_record(struct er_record *rec, const struct er_request *q, const char *event,
-                        struct er_caller *who)
+                        struct er_caller *who, char name[THREAD_NAME_MAX])
 {
     memset(rec, 0, sizeof *rec);
     rec->event = event;
@@ -387,6 +400,7 @@ static void fill_record(struct er_record *rec, const struct er_request *q, const
     rec->pid = current_pid();
     rec->tid = current_tid();
     rec->exe = executable_path();
+    rec->comm = thread_name(name);
     rec->api = q->api;
     rec->device = q->device;
     rec->has_bytes = q->has_bytes;
@@ -416,7 +430,8 @@ static void log_request(const struct er_request *q, long long result, int err)
 {
     struct er_record rec;
     struct er_caller who;
-    fill_record(&rec, q, "request", &who);
+    char name[THREAD_NAME_MAX];
+    fill_record(&rec, q, "request", &who, name);
     rec.errno_name = err ? er_errno_name(err) : NULL;
     rec.has_result = true;
     rec.result = result;
@@ -440,8 +455,9 @@ static void log_hang(void *ctx, int64_t waited_ns)
     const char *frames[HANG_FRAMES];
     struct er_record rec;
     struct er_caller who;
+    char name[THREAD_NAME_MAX];
     q->waited_ns = waited_ns;
-    fill_record(&rec, q, "hang", &who);
+    fill_record(&rec, q, "hang", &who, name);
     rec.backtrace = frames;
     rec.backtrace_len = er_backtrace(frames, HANG_FRAMES, mem, HANG_BUFFER / 2);
     char *out = mem + HANG_BUFFER / 2;

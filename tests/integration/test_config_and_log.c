@@ -1,6 +1,7 @@
 /* What the user configures and what the log tells: bad values, deterministic weak bytes, the
  * JSON record of a request, the readable line on stderr, post-init logging. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +116,26 @@ Test(config_and_log, a_request_record_carries_every_field)
     cr_expect(waited >= 200 && waited <= r.wall_ms,
               "waited_ms %.3f: the wait lasted at least 200 ms, and less than the run (%.1f ms)", waited, r.wall_ms);
     spawn_free(&r);
+}
+
+Test(config_and_log, programs_that_share_an_executable_are_told_apart_by_their_name)
+{
+    /* As systemd-udevd is a symbolic link to udevadm: the same exe, the kernel's name differs. */
+    static char link_path[512], log_path[512], log_var[600];
+    snprintf(link_path, sizeof link_path, "%s", test_path("systemd-udevd"));
+    snprintf(log_path, sizeof log_path, "%s", test_path("names.jsonl"));
+    unlink(link_path);
+    unlink(log_path);
+    cr_assert(symlink(er_probe_plain, link_path) == 0, "symlink: %s", strerror(errno));
+    snprintf(log_var, sizeof log_var, "EARLYRANDOM_LOG=%s", log_path);
+    const char *env[] = { "EARLYRANDOM_POLICY=fallback", log_var, NULL };
+    const char *argv[] = { link_path, "getrandom", "16", NULL };
+    struct spawn_result r;
+    run_program(&r, argv, env, true, 30000);
+    char log[8192];
+    read_file(log_path, log, sizeof log);
+    cr_expect(strstr(log, "\"exe\":\"" ER_PROBE_PLAIN "\",\"comm\":\"systemd-udevd\"") != NULL,
+              "the record names the executable and the name it ran under: %s", log);
 }
 
 Test(config_and_log, stderr_gets_one_readable_line_per_request)
