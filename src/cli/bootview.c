@@ -46,8 +46,8 @@ const struct er_blind_spot er_blind_spots[] = {
       "has not verified yet",
       "the vDSO's getrandom (glibc 2.41, Go 1.24; unverified)" },
     { ER_BLIND_WITH_SECCOMP,
-      "x32 programs' opens of the random devices (their getrandom is trapped, but untested: "
-      "kernels rarely enable x32), and 32-bit arm programs on arm64",
+      "x32 programs' opens of the random devices (their getrandom is trapped, but that is "
+      "untested), and 32-bit arm programs on arm64",
       "x32 programs' opens, arm programs on arm64" },
     { ER_BLIND_WITHOUT_SECCOMP,
       "programs started before the library was in /etc/ld.so.preload or outside that root: "
@@ -156,11 +156,10 @@ static void how_key(const struct er_record *r, char *buf, size_t cap)
 
 bool er_boot_add(struct er_boot *b, const struct er_record *r)
 {
-    if (is(r->event, "hang"))
+    if (is(r->event, "request") || is(r->event, "hang"))
         b->engines |= er_record_engine(r);
     if (!is(r->event, "request"))
         return true;
-    b->engines |= er_record_engine(r);
     struct er_boot_program *p = find(b, r->exe ? r->exe : "?");
     if (p == NULL)
         return false;
