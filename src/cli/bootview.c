@@ -4,29 +4,81 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *const er_blind_spots[] = {
-    "statically linked programs and Go programs: they do not go through the C library's "
-    "functions, so no preload sees them (busybox, many initramfs tools, Go daemons)",
-    "setuid and setcap programs, unless the library comes from /etc/ld.so.preload, as "
-    "'earlyrandom audit enable' puts it: the loader ignores LD_PRELOAD for them",
-    "the C library's own internal requests: malloc's tcache key, temporary file names "
-    "(mkstemp, tmpfile), and the AT_RANDOM bytes the kernel hands every process for its stack "
-    "protector and pointer guard",
-    "the kernel's own consumers: address space layout, stack canaries, hash seeds, network "
-    "sequence numbers and the like never go through a program",
-    "programs started before the library was in /etc/ld.so.preload or outside that root: "
-    "everything in the initramfs (a file system of its own), and programs already running when "
-    "the audit was enabled",
-    "records that could not be written: a program not running as root before the log file was "
-    "made writable for it, /dev/kmsg (writable by root only), /dev/log before the journal's "
-    "socket exists, or a program killed while the kernel held it in getrandom",
-    "in logs of older versions of the library, how long the kernel itself held a request it "
-    "passed: their waited_ms is 0 there (report --trace measures it from the kernel's trace). A "
-    "request the kernel held until its pool was ready (getrandom without GRND_NONBLOCK, "
-    "getentropy, reads of /dev/random) counts as early either way, since the library asks the "
-    "kernel's pool before the call",
-    NULL,
+/* Every blind spot, each with the engines it applies to: what the syscall engine sees drops out
+ * of the list once its records show that it ran. */
+const struct er_blind_spot er_blind_spots[] = {
+    { ER_BLIND_WITHOUT_SECCOMP,
+      "statically linked programs and Go programs: they do not go through the C library's "
+      "functions, so no preload sees them (busybox, many initramfs tools, Go daemons); the "
+      "syscall engine (earlyrandom --engine=auto) does",
+      "static and Go programs" },
+    { ER_BLIND_WITHOUT_SECCOMP,
+      "setuid and setcap programs, unless the library comes from /etc/ld.so.preload, as "
+      "'earlyrandom audit enable' puts it: the loader ignores LD_PRELOAD for them",
+      "setuid and setcap programs" },
+    { ER_BLIND_WITHOUT_SECCOMP,
+      "32-bit programs: the 64-bit library cannot be loaded into them",
+      "32-bit programs" },
+    { ER_BLIND_WITHOUT_SECCOMP,
+      "the C library's own internal requests: malloc's tcache key, temporary file names "
+      "(mkstemp, tmpfile)",
+      "the C library's internal requests (malloc, temporary file names)" },
+    { ER_BLIND_ALWAYS,
+      "the AT_RANDOM bytes the kernel hands every process at exec for its stack protector and "
+      "pointer guard: no system call asks for them",
+      "AT_RANDOM" },
+    { ER_BLIND_ALWAYS,
+      "the kernel's own consumers: address space layout, stack canaries, hash seeds, network "
+      "sequence numbers and the like never go through a program",
+      "the kernel's own consumers" },
+    { ER_BLIND_ALWAYS,
+      "io_uring: an open or read of a random device submitted through io_uring makes no system "
+      "call that a hook or the filter could see",
+      "io_uring" },
+    { ER_BLIND_WITH_SECCOMP,
+      "what /dev/random and /dev/urandom give the programs the preload is not in (static and Go "
+      "programs, every program with --engine=seccomp): the syscall engine logs their opens, and "
+      "the kernel answers their reads, even before the simulated init",
+      "what the random devices give programs without the preload (their opens are logged)" },
+    { ER_BLIND_WITH_SECCOMP,
+      "the vDSO's getrandom of glibc 2.41 and Go 1.24 (Linux 6.11 and later): the filter refuses "
+      "the mapping of its state so that they fall back to the system call, which the test suite "
+      "has not verified yet",
+      "the vDSO's getrandom (glibc 2.41, Go 1.24; unverified)" },
+    { ER_BLIND_WITH_SECCOMP,
+      "x32 programs' opens of the random devices (their getrandom is trapped, but that is "
+      "untested), and 32-bit arm programs on arm64",
+      "x32 programs' opens, arm programs on arm64" },
+    { ER_BLIND_WITHOUT_SECCOMP,
+      "programs started before the library was in /etc/ld.so.preload or outside that root: "
+      "everything in the initramfs (a file system of its own), and programs already running when "
+      "the audit was enabled",
+      "programs the preload was not in from their start (the initramfs, processes outside the "
+      "tree)" },
+    { ER_BLIND_WITH_SECCOMP,
+      "processes outside the command's tree: the filter and the preload reach only what "
+      "earlyrandom started (not a boot's initramfs, nor daemons it did not start)",
+      "processes outside the command's tree" },
+    { ER_BLIND_ALWAYS,
+      "records that could not be written: a program not running as root before the log file was "
+      "made writable for it, /dev/kmsg (writable by root only), /dev/log before the journal's "
+      "socket exists, or a program killed while the kernel held it in getrandom",
+      NULL },
+    { ER_BLIND_ALWAYS,
+      "in logs of older versions of the library, how long the kernel itself held a request it "
+      "passed: their waited_ms is 0 there (report --trace measures it from the kernel's trace). A "
+      "request the kernel held until its pool was ready (getrandom without GRND_NONBLOCK, "
+      "getentropy, reads of /dev/random) counts as early either way, since the library asks the "
+      "kernel's pool before the call",
+      NULL },
+    { 0, NULL, NULL },
 };
+
+bool er_blind_spot_applies(const struct er_blind_spot *spot, unsigned engines)
+{
+    bool seccomp = (engines & ER_SEEN_SECCOMP) != 0;
+    return spot->when == ER_BLIND_ALWAYS || (spot->when == ER_BLIND_WITH_SECCOMP) == seccomp;
+}
 
 const char *const er_blind_spots_kernel_log[] = {
     "the kernel log: printk.devkmsg=off refuses every line written to /dev/kmsg, and the default, "
@@ -104,6 +156,8 @@ static void how_key(const struct er_record *r, char *buf, size_t cap)
 
 bool er_boot_add(struct er_boot *b, const struct er_record *r)
 {
+    if (is(r->event, "request") || is(r->event, "hang"))
+        b->engines |= er_record_engine(r);
     if (!is(r->event, "request"))
         return true;
     struct er_boot_program *p = find(b, r->exe ? r->exe : "?");
@@ -114,6 +168,9 @@ bool er_boot_add(struct er_boot *b, const struct er_record *r)
         p->first_boot_ns = r->boot_ns;
     }
     uint64_t bytes = r->has_bytes ? r->bytes : 0;
+    unsigned engine = er_record_engine(r);
+    p->by_preload += engine == ER_SEEN_PRELOAD;
+    p->by_seccomp += engine == ER_SEEN_SECCOMP;
     if (is(r->kernel_pool, "uninitialized")) {
         b->early++;
         p->early++;
@@ -191,23 +248,25 @@ static void print_counts(FILE *out, const struct er_counts *c)
     }
 }
 
-/* Prints text wrapped at 100 columns, the first line after "  - ", the others indented. */
-static void print_item(FILE *out, const char *text, const char *end)
+/* Prints text wrapped at 100 columns, the first line after lead, the others indented. */
+static void print_wrapped(FILE *out, const char *text, const char *lead, const char *end)
 {
     enum { WIDTH = 100, INDENT = 4 };
-    int col = fprintf(out, "  - ");
+    int col = fprintf(out, "%s", lead);
+    bool line_start = true; /* no space before the first word of a line */
     const char *p = text;
     while (*p) {
         size_t word = strcspn(p, " ");
         bool last = p[word] == '\0';
         size_t need = word + (last ? strlen(end) : 0);
-        if (col > INDENT && col + 1 + (int)need > WIDTH) {
+        if (!line_start && col + 1 + (int)need > WIDTH) {
             fprintf(out, "\n%*s", INDENT, "");
             col = INDENT;
-        } else if (col > INDENT) {
+        } else if (!line_start) {
             fputc(' ', out);
             col++;
         }
+        line_start = false;
         fwrite(p, 1, word, out);
         col += (int)word;
         p += word;
@@ -220,7 +279,48 @@ static void print_item(FILE *out, const char *text, const char *end)
 static void print_list(FILE *out, const char *const *items, bool more)
 {
     for (size_t i = 0; items[i] != NULL; i++)
-        print_item(out, items[i], items[i + 1] != NULL || more ? ";" : ".");
+        print_wrapped(out, items[i], "  - ", items[i + 1] != NULL || more ? ";" : ".");
+}
+
+void er_blind_spots_print_brief(unsigned engines, FILE *out)
+{
+    char *text = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&text, &len);
+    if (mem == NULL)
+        return;
+    fprintf(mem, "not seen by the %s:",
+            engines & ER_SEEN_SECCOMP ? engines & ER_SEEN_PRELOAD ? "preload nor the syscall engine"
+                                                                  : "syscall engine"
+                                      : "preload");
+    bool first = true;
+    for (const struct er_blind_spot *b = er_blind_spots; b->text != NULL; b++) {
+        if (b->brief == NULL || !er_blind_spot_applies(b, engines))
+            continue;
+        fprintf(mem, "%s %s", first ? "" : ",", b->brief);
+        first = false;
+    }
+    if (fclose(mem) == 0)
+        print_wrapped(out, text, "", ".");
+    free(text);
+}
+
+#define MAX_BLIND_SPOTS 32
+
+/* The blind spots that remain for these engines, in order; out holds MAX_BLIND_SPOTS + 1. */
+static size_t remaining_spots(unsigned engines, const char **out)
+{
+    size_t n = 0;
+    for (const struct er_blind_spot *b = er_blind_spots; b->text != NULL && n < MAX_BLIND_SPOTS; b++)
+        if (er_blind_spot_applies(b, engines))
+            out[n++] = b->text;
+    out[n] = NULL;
+    return n;
+}
+
+static unsigned program_engines(const struct er_boot_program *p)
+{
+    return (p->by_preload ? ER_SEEN_PRELOAD : 0u) | (p->by_seccomp ? ER_SEEN_SECCOMP : 0u);
 }
 
 static size_t count_early(const struct er_boot *b)
@@ -304,17 +404,23 @@ void er_boot_print_table(struct er_boot *b, const struct er_boot_sources *src, F
             int n = (int)strlen(b->programs[i].exe);
             width = n > width ? n : width;
         }
+        unsigned all_engines = 0;
+        for (size_t i = 0; i < b->len; i++)
+            all_engines |= program_engines(&b->programs[i]);
+        int engine_width = (int)strlen(er_engines_name(all_engines));
+        engine_width = engine_width > 6 ? engine_width : 6;
         er_print_clean(out, "program", width);
-        fprintf(out, " %6s %6s %12s %11s  %s\n", "early", "later", "first_ms", "early_bytes",
-                "early requests: how->what they got");
+        fprintf(out, " %6s %6s %12s %11s  %-*s  %s\n", "early", "later", "first_ms", "early_bytes",
+                engine_width, "engine", "early requests: how->what they got");
         for (size_t i = 0; i < b->len; i++) {
             struct er_boot_program *p = nth(b, order, i);
             char first[32] = "-";
             if (p->has_first)
                 format_ms(p->first_boot_ns, first, sizeof first);
             er_print_clean(out, p->exe, width);
-            fprintf(out, " %6" PRIu64 " %6" PRIu64 " %12s %11" PRIu64 "  ", p->early, p->later,
-                    first, p->early_bytes);
+            fprintf(out, " %6" PRIu64 " %6" PRIu64 " %12s %11" PRIu64 "  %-*s  ", p->early,
+                    p->later, first, p->early_bytes, engine_width,
+                    er_engines_name(program_engines(p)));
             print_counts(out, &p->how_got);
             fputc('\n', out);
         }
@@ -332,10 +438,18 @@ void er_boot_print_table(struct er_boot *b, const struct er_boot_sources *src, F
                 b->unknown, b->unknown == 1 ? "" : "s");
     print_sources(src, out);
     fputs("\nBlind spots: a program missing here, or without early requests, may still use "
-          "entropy early.\nThis log cannot show:\n",
+          "entropy early.\n",
           out);
+    if (b->engines & ER_SEEN_SECCOMP)
+        fputs("Records of the syscall engine are here (\"engine\":\"seccomp\"), so it ran: what "
+              "only the preload misses is left out (a log merged with one made without it, such "
+              "as a boot audit's, still misses those).\n",
+              out);
+    fputs("This log cannot show:\n", out);
     bool kernel_log = src->kernel_log || src->read_kmsg;
-    print_list(out, er_blind_spots, kernel_log);
+    const char *spots[MAX_BLIND_SPOTS + 1];
+    remaining_spots(b->engines, spots);
+    print_list(out, spots, kernel_log);
     if (kernel_log)
         print_list(out, er_blind_spots_kernel_log, false);
     free(order);
@@ -385,7 +499,10 @@ void er_boot_print_json_members(struct er_boot *b, const struct er_boot_sources 
         json_counts(out, "got", &p->got);
         json_counts(out, "actions", &p->actions);
         json_counts(out, "later_apis", &p->later_apis);
-        fputc('}', out);
+        fputs(",\"engine\":", out);
+        er_json_string(out, er_engines_name(program_engines(p)));
+        fprintf(out, ",\"engines\":{\"preload\":%" PRIu64 ",\"seccomp\":%" PRIu64 "}}",
+                p->by_preload, p->by_seccomp);
     }
     fprintf(out,
             "],\"programs_early\":%zu,\"early\":%" PRIu64 ",\"later\":%" PRIu64
@@ -395,11 +512,16 @@ void er_boot_print_json_members(struct er_boot *b, const struct er_boot_sources 
     json_ms(out, "kernel_pool_initialized_by_ms", b->has_first_init, b->first_init_ns);
     fputs("},\"blind_spots\":[", out);
     bool first = true;
-    json_list(out, er_blind_spots, &first);
+    const char *spots[MAX_BLIND_SPOTS + 1];
+    remaining_spots(b->engines, spots);
+    json_list(out, spots, &first);
     if (src->kernel_log || src->read_kmsg)
         json_list(out, er_blind_spots_kernel_log, &first);
+    /* The engines the blind spots are those of, as the records show them. */
+    fputs("],\"blind_spots_engines\":", out);
+    er_json_string(out, er_engines_name(b->engines ? b->engines : ER_SEEN_PRELOAD));
     fprintf(out,
-            "],\"sources\":{\"kernel_log\":%s,\"read_kmsg\":%s,\"other_lines\":%" PRIu64
+            ",\"sources\":{\"kernel_log\":%s,\"read_kmsg\":%s,\"other_lines\":%" PRIu64
             ",\"suppressed_lines\":%" PRIu64 ",\"suppressed_notices\":%" PRIu64
             ",\"kmsg_overwritten\":%" PRIu64 ",\"printk_devkmsg\":",
             src->kernel_log ? "true" : "false", src->read_kmsg ? "true" : "false", src->other_lines,

@@ -26,6 +26,7 @@ struct er_boot_program {
     struct er_counts got;     /* early requests by outcome: pass's bytes, errno, weak, eagain... */
     struct er_counts actions; /* early requests by the library's action */
     struct er_counts later_apis; /* later requests by API */
+    uint64_t by_preload, by_seccomp; /* its requests by the engine that saw them */
 };
 
 struct er_boot {
@@ -36,6 +37,7 @@ struct er_boot {
     bool has_last_uninit, has_first_init;
     int64_t last_uninit_ns; /* the latest boot time a record saw the kernel's pool uninitialized */
     int64_t first_init_ns;  /* the earliest one a record saw it initialized */
+    unsigned engines;       /* ER_SEEN_* of every request and hang record */
 };
 
 /* Where the records came from, for the notes under the view. */
@@ -60,14 +62,37 @@ bool er_boot_add(struct er_boot *b, const struct er_record *r);
  * GRND_INSECURE (bytes from a pool not initialized), "bytes" otherwise. */
 const char *er_boot_outcome(const struct er_record *r);
 
-/* The table, the kernel pool's moment, the source notes and the blind spots. */
+/* The table, the kernel pool's moment, the source notes and the blind spots of the engines whose
+ * records were counted. */
 void er_boot_print_table(struct er_boot *b, const struct er_boot_sources *src, FILE *out);
 
 /* JSON members (no braces): "boot":{...},"blind_spots":[...],"sources":{...} */
 void er_boot_print_json_members(struct er_boot *b, const struct er_boot_sources *src, FILE *out);
 
-/* The blind spots, NULL-terminated; the kernel log's own when reading one. */
-extern const char *const er_blind_spots[];
+/* Which engines a blind spot applies to: the syscall engine closes some and has others of its
+ * own. */
+enum er_blind_when {
+    ER_BLIND_ALWAYS,
+    ER_BLIND_WITHOUT_SECCOMP, /* the preload alone: the syscall engine sees it */
+    ER_BLIND_WITH_SECCOMP,    /* only where the syscall engine ran */
+};
+
+struct er_blind_spot {
+    enum er_blind_when when;
+    const char *text;  /* the sentence of the report */
+    const char *brief; /* a few words for --summary; NULL: not worth its line */
+};
+
+/* The blind spots, ended by one whose text is NULL; the kernel log's own when reading one
+ * (NULL-terminated). */
+extern const struct er_blind_spot er_blind_spots[];
 extern const char *const er_blind_spots_kernel_log[];
+
+/* Whether a blind spot remains for a run of these engines (ER_SEEN_*; none counts as the
+ * preload alone). */
+bool er_blind_spot_applies(const struct er_blind_spot *spot, unsigned engines);
+
+/* One line for --summary: what a run of these engines did not see. */
+void er_blind_spots_print_brief(unsigned engines, FILE *out);
 
 #endif

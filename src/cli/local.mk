@@ -107,6 +107,7 @@ EXTRA_DIST += \
 	tests/cli/data/sample.jsonl \
 	tests/cli/data/second.jsonl \
 	tests/cli/data/garbage.jsonl \
+	tests/cli/data/engines.jsonl \
 	tests/cli/data/trace/trace.txt \
 	tests/cli/data/trace/dmesg.txt \
 	tests/cli/data/trace/log.jsonl \

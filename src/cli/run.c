@@ -20,6 +20,7 @@
 #include "../seccomp/filter.h"
 #include "../seccomp/supervisor.h"
 #include "binprobe.h"
+#include "bootview.h"
 #include "conffile.h"
 #include "config.h"
 #include "hang.h"
@@ -537,6 +538,10 @@ static void print_summary(struct run *r)
         return;
     fputs("earlyrandom: summary\n", mem);
     er_summary_print_table(&r->summary, mem);
+    /* What this run's engines could not see, so that a missing row is not read as "no entropy". */
+    unsigned engines = (r->plan.engine != ER_ENGINE_SECCOMP ? ER_SEEN_PRELOAD : 0u) |
+                       (r->sec != NULL ? ER_SEEN_SECCOMP : 0u);
+    er_blind_spots_print_brief(engines, mem);
     if (fclose(mem) == 0)
         write_all(STDERR_FILENO, text, len);
     free(text);

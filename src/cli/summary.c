@@ -74,9 +74,28 @@ static struct er_program *find_program(struct er_summary *s, const char *exe)
 
 static bool is(const char *a, const char *b) { return a != NULL && strcmp(a, b) == 0; }
 
+unsigned er_record_engine(const struct er_record *r)
+{
+    return is(r->engine, "seccomp") ? ER_SEEN_SECCOMP : ER_SEEN_PRELOAD;
+}
+
+const char *er_engines_name(unsigned engines)
+{
+    switch (engines & (ER_SEEN_PRELOAD | ER_SEEN_SECCOMP)) {
+    case ER_SEEN_PRELOAD: return "preload";
+    case ER_SEEN_SECCOMP: return "seccomp";
+    case ER_SEEN_PRELOAD | ER_SEEN_SECCOMP: return "preload+seccomp";
+    default: return "-";
+    }
+}
+
 static bool stats_add_request(struct er_stats *st, const struct er_record *r)
 {
     st->requests++;
+    unsigned engine = er_record_engine(r);
+    st->engines |= engine;
+    st->by_preload += engine == ER_SEEN_PRELOAD;
+    st->by_seccomp += engine == ER_SEEN_SECCOMP;
     st->bytes += r->has_bytes ? r->bytes : 0;
     if (is(r->action, "block") || is(r->action, "interrupted")) {
         st->waited++;
@@ -106,6 +125,7 @@ bool er_summary_add(struct er_summary *s, const struct er_record *r, bool has_ti
     }
     if (hang) {
         p->stats.hangs++;
+        p->stats.engines |= er_record_engine(r);
         return true;
     }
     return stats_add_request(&p->stats, r);
@@ -170,6 +190,9 @@ static void stats_sum(struct er_stats *t, const struct er_stats *st)
     t->interrupted += st->interrupted;
     t->aborted += st->aborted;
     t->hangs += st->hangs;
+    t->by_preload += st->by_preload;
+    t->by_seccomp += st->by_seccomp;
+    t->engines |= st->engines;
     for (size_t i = 0; i < st->apis.len; i++)
         counts_add(&t->apis, st->apis.items[i].name, st->apis.items[i].n);
 }
@@ -206,13 +229,15 @@ static void print_apis(FILE *out, const struct er_counts *c)
     fputc('\n', out);
 }
 
-static void print_row(FILE *out, const char *name, int width, const struct er_stats *st)
+static void print_row(FILE *out, const char *name, int width, int engine_width,
+                      const struct er_stats *st)
 {
     char ms[32];
     format_ms(st->waited_ns, ms, sizeof ms);
     print_clean(out, name, width);
-    fprintf(out, " %8" PRIu64 " %9" PRIu64 " %6" PRIu64 " %11s %6" PRIu64 " %6" PRIu64 " %5" PRIu64 "  ",
-            st->requests, st->bytes, st->waited, ms, st->weak, st->eagain, st->hangs);
+    fprintf(out, " %8" PRIu64 " %9" PRIu64 " %6" PRIu64 " %11s %6" PRIu64 " %6" PRIu64 " %5" PRIu64 "  %-*s  ",
+            st->requests, st->bytes, st->waited, ms, st->weak, st->eagain, st->hangs, engine_width,
+            er_engines_name(st->engines));
     print_apis(out, &st->apis);
 }
 
@@ -227,14 +252,17 @@ void er_summary_print_table(struct er_summary *s, FILE *out)
     if (s->len == 0) {
         fputs("no entropy requests recorded\n", out);
     } else {
-        print_clean(out, "program", width);
-        fprintf(out, " %8s %9s %6s %11s %6s %6s %5s  %s\n", "requests", "bytes", "waited",
-                "wait_ms", "weak", "eagain", "hangs", "apis");
-        for (size_t i = 0; i < s->len; i++)
-            print_row(out, nth(s, order, i)->exe, width, &nth(s, order, i)->stats);
         struct er_stats t;
         totals(s, order, &t);
-        print_row(out, "total", width, &t);
+        /* The totals' engines are the widest: every engine of any row. */
+        int engine_width = (int)strlen(er_engines_name(t.engines));
+        engine_width = engine_width > 6 ? engine_width : 6;
+        print_clean(out, "program", width);
+        fprintf(out, " %8s %9s %6s %11s %6s %6s %5s  %-*s  %s\n", "requests", "bytes", "waited",
+                "wait_ms", "weak", "eagain", "hangs", engine_width, "engine", "apis");
+        for (size_t i = 0; i < s->len; i++)
+            print_row(out, nth(s, order, i)->exe, width, engine_width, &nth(s, order, i)->stats);
+        print_row(out, "total", width, engine_width, &t);
         /* Which engine saw what: the syscall engine names the system call it trapped. */
         bool by_syscall_engine = false, by_preload = false;
         for (size_t i = 0; i < t.apis.len; i++) {
@@ -307,7 +335,10 @@ static void json_stats(FILE *out, const struct er_stats *st)
         json_string(out, st->apis.items[i].name);
         fprintf(out, ":%" PRIu64, st->apis.items[i].n);
     }
-    fputs("}}", out);
+    fputs("},\"engine\":", out);
+    json_string(out, er_engines_name(st->engines));
+    fprintf(out, ",\"engines\":{\"preload\":%" PRIu64 ",\"seccomp\":%" PRIu64 "}}",
+            st->by_preload, st->by_seccomp);
 }
 
 void er_summary_print_json(struct er_summary *s, FILE *out)

@@ -20,11 +20,19 @@ struct er_counts {
     size_t len, cap;
 };
 
+/* Which engine saw a record: the preload's hooks, or the command's syscall engine. */
+enum er_engine_seen {
+    ER_SEEN_PRELOAD = 1, /* a record without "engine" (the preload writes none) */
+    ER_SEEN_SECCOMP = 2, /* "engine":"seccomp" */
+};
+
 struct er_stats {
     uint64_t requests, bytes;
     uint64_t waited; /* requests that waited for init (block, interrupted) */
     int64_t waited_ns;
     uint64_t weak, eagain, einval, interrupted, aborted, hangs;
+    uint64_t by_preload, by_seccomp; /* requests by the engine that saw them */
+    unsigned engines;                /* ER_SEEN_* of its requests and hangs */
     struct er_counts apis;
 };
 
@@ -68,11 +76,18 @@ bool er_summary_add_line(struct er_summary *s, char *line, const char *where);
 /* The table, programs in order of first record, then totals and the malformed note. */
 void er_summary_print_table(struct er_summary *s, FILE *out);
 
-/* One JSON object: {"programs":[...],"totals":{...},"records":N,"malformed":N}. */
+/* One JSON object: {"programs":[...],"totals":{...},"records":N,"malformed":N}; each program and
+ * the totals say which engine saw their requests ("engine", and "engines" with the counts). */
 void er_summary_print_json(struct er_summary *s, FILE *out);
 
 /* The same members without the braces, for a caller that adds its own. */
 void er_summary_print_json_members(struct er_summary *s, FILE *out);
+
+/* The engine that saw a record, as an ER_SEEN_* bit. */
+unsigned er_record_engine(const struct er_record *r);
+
+/* "preload", "seccomp", "preload+seccomp", or "-" for none: a row's engine column. */
+const char *er_engines_name(unsigned engines);
 
 /* Helpers shared with the boot audit view (bootview.c). */
 bool er_counts_add(struct er_counts *c, const char *name, uint64_t n);

@@ -123,6 +123,8 @@ static char *tooltip(const struct er_record *r, const char *kind)
     if (r->caller)
         add(&x, "\ncaller %s%s%s%s", r->caller, r->caller_symbol ? " (" : "",
             r->caller_symbol ? r->caller_symbol : "", r->caller_symbol ? ")" : "");
+    add(&x, "\nseen by the %s", er_record_engine(r) == ER_SEEN_SECCOMP ? "syscall engine (seccomp)"
+                                                                      : "preload");
     for (size_t i = 0; i < r->backtrace_len && i < 8; i++)
         add(&x, "\n  #%zu %s", i, or_q(r->backtrace[i]));
     return strdup(x.buf);

@@ -10,12 +10,17 @@
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
 
+#include "compat.h"
+
 #ifndef __NR_openat2
 #define __NR_openat2 437
 #endif
 
-bool er_seccomp_is_open(int nr)
+bool er_seccomp_is_open(const struct seccomp_data *call)
 {
+    unsigned nr = (unsigned)call->nr;
+    if (er_seccomp_is_compat(call->arch))
+        return nr == ER_COMPAT_NR_OPEN || nr == ER_COMPAT_NR_OPENAT || nr == ER_COMPAT_NR_OPENAT2;
 #ifdef __NR_open
     if (nr == __NR_open)
         return true;
@@ -44,23 +49,40 @@ static bool read_string(pid_t tid, uint64_t address, char *out, size_t cap)
     return false; /* longer than PATH_MAX: the kernel refuses it too */
 }
 
+static const char *native_open_api(int nr)
+{
+#ifdef __NR_open
+    if (nr == __NR_open)
+        return "SYS_open";
+#endif
+    return nr == __NR_openat ? "SYS_openat" : "SYS_openat2";
+}
+
+const char *er_seccomp_open_api(const struct seccomp_data *call)
+{
+    if (!er_seccomp_is_compat(call->arch))
+        return native_open_api(call->nr);
+    unsigned nr = (unsigned)call->nr;
+    return nr == ER_COMPAT_NR_OPEN ? "SYS_open" : nr == ER_COMPAT_NR_OPENAT ? "SYS_openat" : "SYS_openat2";
+}
+
 const char *er_seccomp_opened_device(pid_t tid, const struct seccomp_data *call, int *open_flags)
 {
-    int nr = call->nr;
-    const __u64 *args = call->args;
+    /* Told apart by name, so that one path reads the arguments of either ABI. */
+    const char *api = er_seccomp_open_api(call);
+    uint64_t args[6];
+    for (int i = 0; i < 6; i++)
+        args[i] = er_seccomp_arg(call->arch, call->args[i]);
     int dirfd = AT_FDCWD;
     uint64_t path_at;
     *open_flags = 0;
-#ifdef __NR_open
-    if (nr == __NR_open) {
+    if (strcmp(api, "SYS_open") == 0) {
         path_at = args[0];
         *open_flags = (int)args[1];
-    } else
-#endif
-    {
+    } else {
         dirfd = (int)args[0];
         path_at = args[1];
-        if (nr == __NR_openat2) {
+        if (strcmp(api, "SYS_openat2") == 0) {
             uint64_t how_flags = 0; /* struct open_how begins with its flags */
             struct iovec local = { &how_flags, sizeof how_flags };
             struct iovec remote = { (void *)(uintptr_t)args[2], sizeof how_flags };

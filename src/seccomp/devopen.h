@@ -9,8 +9,11 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-/* Whether nr is one of the opens the filter may trap. */
-bool er_seccomp_is_open(int nr);
+/* Whether the call is one of the opens the filter may trap (native or 32-bit). */
+bool er_seccomp_is_open(const struct seccomp_data *call);
+
+/* The log's name of a trapped open: "SYS_open", "SYS_openat" or "SYS_openat2". */
+const char *er_seccomp_open_api(const struct seccomp_data *call);
 
 /* The device the open in call (made by thread tid) names: "/dev/random", "/dev/urandom", or NULL
  * (another file, a path that cannot be read or resolved). *open_flags gets the open's flags.

@@ -11,6 +11,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "compat.h"
+
 #if defined(__x86_64__)
 #define ER_AUDIT_ARCH AUDIT_ARCH_X86_64
 #define ER_X32_BIT 0x40000000u
@@ -59,6 +61,8 @@
 enum {
     AT_ARCH, AT_IS_ARCH, AT_NR, AT_IS_GETRANDOM, AT_IS_GETRANDOM_X32, AT_IS_MMAP, AT_IS_OPENAT,
     AT_IS_OPENAT2, AT_IS_OPEN,
+    AT_IS_COMPAT_ARCH, AT_COMPAT_NR, AT_IS_COMPAT_GETRANDOM, AT_IS_COMPAT_OPEN,
+    AT_IS_COMPAT_OPENAT, AT_IS_COMPAT_OPENAT2,
     AT_GETRANDOM, AT_IS_MARK_LO, AT_MARK_HI, AT_IS_MARK_HI,
     AT_MMAP, AT_MMAP_TYPE, AT_IS_DROPPABLE,
     AT_OPEN, AT_IS_LIBRARY,
@@ -75,7 +79,7 @@ int er_seccomp_install(bool set_no_new_privs, bool every_open)
     /* Everything not named here is allowed: the engine is a simulator, not a sandbox. */
     struct sock_filter code[FILTER_LENGTH] = {
         LOAD_AT(AT_ARCH, offsetof(struct seccomp_data, arch)),
-        JEQ_AT(AT_IS_ARCH, ER_AUDIT_ARCH, AT_NR, AT_ALLOW),
+        JEQ_AT(AT_IS_ARCH, ER_AUDIT_ARCH, AT_NR, AT_IS_COMPAT_ARCH),
         LOAD_AT(AT_NR, offsetof(struct seccomp_data, nr)),
         JEQ_AT(AT_IS_GETRANDOM, __NR_getrandom, AT_GETRANDOM, AT_IS_GETRANDOM_X32),
         JEQ_AT(AT_IS_GETRANDOM_X32, x32_getrandom, AT_GETRANDOM, AT_IS_MMAP),
@@ -83,6 +87,14 @@ int er_seccomp_install(bool set_no_new_privs, bool every_open)
         JEQ_AT(AT_IS_OPENAT, __NR_openat, AT_OPEN, AT_IS_OPENAT2),
         JEQ_AT(AT_IS_OPENAT2, __NR_openat2, AT_OPEN, AT_IS_OPEN),
         JEQ_AT(AT_IS_OPEN, ER_NR_OPEN, AT_OPEN, AT_ALLOW),
+        /* A 32-bit process never has the (64-bit) preload loaded: its getrandom and opens are
+         * all the supervisor's, whichever code made them. */
+        JEQ_AT(AT_IS_COMPAT_ARCH, ER_COMPAT_ARCH, AT_COMPAT_NR, AT_ALLOW),
+        LOAD_AT(AT_COMPAT_NR, offsetof(struct seccomp_data, nr)),
+        JEQ_AT(AT_IS_COMPAT_GETRANDOM, ER_COMPAT_NR_GETRANDOM, AT_NOTIFY, AT_IS_COMPAT_OPEN),
+        JEQ_AT(AT_IS_COMPAT_OPEN, ER_COMPAT_NR_OPEN, AT_NOTIFY, AT_IS_COMPAT_OPENAT),
+        JEQ_AT(AT_IS_COMPAT_OPENAT, ER_COMPAT_NR_OPENAT, AT_NOTIFY, AT_IS_COMPAT_OPENAT2),
+        JEQ_AT(AT_IS_COMPAT_OPENAT2, ER_COMPAT_NR_OPENAT2, AT_NOTIFY, AT_ALLOW),
         /* getrandom: the preload's marked calls pass */
         LOAD_AT(AT_GETRANDOM, ARG_LO(3)),
         JEQ_AT(AT_IS_MARK_LO, (unsigned)ER_SECCOMP_MARK, AT_MARK_HI, AT_NOTIFY),

@@ -1,7 +1,8 @@
 /* The seccomp filter of the syscall engine, and its installation in the child that is about to
  * exec the command: getrandom goes to the listener unless the preload marked it, the vDSO's
  * MAP_DROPPABLE state mapping is refused so that glibc and Go fall back to the system call, and
- * opens that the preload cannot see go to the listener, which logs those of the random devices. */
+ * opens that the preload cannot see go to the listener, which logs those of the random devices.
+ * A 32-bit (i386) process's getrandom and opens all go to the listener (src/seccomp/compat.h). */
 #ifndef ER_SECCOMP_FILTER_H
 #define ER_SECCOMP_FILTER_H
 

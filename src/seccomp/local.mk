@@ -3,6 +3,7 @@
 # random devices it is shown. Linked into the command.
 src_cli_libercli_la_SOURCES += \
 	src/seccomp/caller.c src/seccomp/caller.h \
+	src/seccomp/compat.h \
 	src/seccomp/devopen.c src/seccomp/devopen.h \
 	src/seccomp/filter.c src/seccomp/filter.h \
 	src/seccomp/supervisor.c src/seccomp/supervisor.h

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "caller.h"
+#include "compat.h"
 #include "devopen.h"
 #include "duration.h"
 #include "logrec.h"
@@ -424,9 +425,10 @@ static void handle(struct er_seccomp *s, const struct seccomp_notif *req)
     struct held h = { 0 };
     h.id = req->id;
     h.tid = (pid_t)req->pid;
-    h.buf = req->data.args[0];
-    h.len = req->data.args[1];
-    h.flags = req->data.args[2];
+    /* A 32-bit caller's buffer address and length are 32-bit values. */
+    h.buf = er_seccomp_arg(req->data.arch, req->data.args[0]);
+    h.len = er_seccomp_arg(req->data.arch, req->data.args[1]);
+    h.flags = er_seccomp_arg(req->data.arch, req->data.args[2]);
     h.ip = req->data.instruction_pointer;
     h.start_ns = clock_ns(CLOCK_BOOTTIME);
     /* A thread is in one system call at a time: a held one of this thread was interrupted, and
@@ -585,15 +587,6 @@ static bool seen_by_preload(pid_t tgid, const char *object)
     return found;
 }
 
-static const char *open_api(int nr)
-{
-#ifdef __NR_open
-    if (nr == __NR_open)
-        return "SYS_open";
-#endif
-    return nr == __NR_openat ? "SYS_openat" : "SYS_openat2";
-}
-
 /* A trapped open: the kernel runs it unchanged; an open of a random device is logged like the
  * preload's. */
 static void handle_open(struct er_seccomp *s, const struct seccomp_notif *req)
@@ -613,7 +606,7 @@ static void handle_open(struct er_seccomp *s, const struct seccomp_notif *req)
         logged = !seen_by_preload(h.tgid, object);
     }
     if (answer(s, req->id, 0, 0, true) && logged)
-        log_open(s, &h, open_api(req->data.nr), device, open_flags);
+        log_open(s, &h, er_seccomp_open_api(&req->data), device, open_flags);
     forget(&h);
 }
 
@@ -623,7 +616,7 @@ bool er_seccomp_receive(struct er_seccomp *s)
     if (ioctl(s->listener, SECCOMP_IOCTL_NOTIF_RECV, s->req) != 0)
         /* ENOENT: the caller was interrupted or died before we took it; EINTR: ours. */
         return errno == ENOENT || errno == EINTR || errno == EAGAIN;
-    if (er_seccomp_is_open(s->req->data.nr))
+    if (er_seccomp_is_open(&s->req->data))
         handle_open(s, s->req);
     else
         handle(s, s->req);

@@ -191,18 +191,18 @@ Test(report, answers_who_asked_before_the_kernel_pool_was_ready)
     report(&r, DATA "boot.jsonl", NULL);
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert(strstr(r.out,
-                     "\n/usr/lib/systemd/systemd            2      0      812.301          32  "
+                     "\n/usr/lib/systemd/systemd            2      0      812.301          32  preload  "
                      "getrandom(GRND_INSECURE)->unseeded:1 getrandom(GRND_NONBLOCK)->EAGAIN:1\n") !=
                   NULL,
               "%s", r.out);
     cr_assert(strstr(r.out,
-                     "\n/usr/bin/python3.11                 3      1      905.100          48  "
+                     "\n/usr/bin/python3.11                 3      1      905.100          48  preload  "
                      "getrandom(GRND_NONBLOCK)->EAGAIN:1 open(/dev/urandom)->opened:1 "
                      "read(/dev/urandom)->unseeded:1\n") != NULL,
               "%s", r.out);
     cr_assert(
         strstr(r.out,
-               "\n/usr/sbin/sshd                      0      2     1402.000           0  -\n") !=
+               "\n/usr/sbin/sshd                      0      2     1402.000           0  preload  -\n") !=
             NULL,
         "%s", r.out);
     cr_assert(strstr(r.out,
@@ -234,6 +234,46 @@ Test(report, answers_who_asked_before_the_kernel_pool_was_ready)
                             "\"kernel_pool_initialized_by_ms\":1310.400") != NULL,
               "%s", r.out);
     cr_assert(strstr(r.out, "\"blind_spots\":[\"statically linked") != NULL, "%s", r.out);
+    cr_assert(strstr(r.out, "\"blind_spots_engines\":\"preload\"") != NULL, "%s", r.out);
+    assert_valid_json(r.out);
+    spawn_free(&r);
+}
+
+/* Where the syscall engine's records show it ran, the blind spots it closes are gone, and its own
+ * remain; each program says which engine saw it. */
+Test(report, blind_spots_shrink_where_the_syscall_engine_ran)
+{
+    struct spawn_result r;
+    report(&r, ER_ABS_SRCDIR "/tests/cli/data/engines.jsonl", NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "\n/usr/local/bin/static-tool        1        16      0       0.000      0      "
+                            "1     0  seccomp          SYS_getrandom:1\n") != NULL,
+              "%s", r.out);
+    cr_assert(strstr(r.out, "\n/usr/bin/python3.11             2      0      900.050          32  "
+                            "preload+seccomp  getrandom(GRND_NONBLOCK)->eagain:1 "
+                            "SYS_getrandom(GRND_NONBLOCK)->eagain:1\n") != NULL,
+              "the boot view's row: %s", r.out);
+    cr_assert(strstr(r.out, "Records of the syscall engine are here") != NULL, "%s", r.out);
+    const char *spots = strstr(r.out, "This log cannot show:");
+    cr_assert(spots != NULL, "%s", r.out);
+    cr_assert(strstr(spots, "statically linked programs and Go programs") == NULL, "%s", spots);
+    cr_assert(strstr(spots, "malloc's tcache key") == NULL, "%s", spots);
+    cr_assert(strstr(spots, "setuid and setcap programs") == NULL, "%s", spots);
+    cr_assert(strstr(spots, "32-bit programs: the 64-bit library") == NULL, "%s", spots);
+    cr_assert(strstr(spots, "AT_RANDOM") != NULL, "%s", spots);
+    cr_assert(strstr(spots, "the kernel's own consumers") != NULL, "%s", spots);
+    cr_assert(strstr(spots, "io_uring") != NULL, "%s", spots);
+    cr_assert(strstr(spots, "answers their reads") != NULL, "%s", spots);
+    cr_assert(strstr(spots, "processes outside the command's tree") != NULL, "%s", spots);
+    spawn_free(&r);
+
+    report(&r, "--json", ER_ABS_SRCDIR "/tests/cli/data/engines.jsonl");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(strstr(r.out, "\"blind_spots_engines\":\"preload+seccomp\"") != NULL, "%s", r.out);
+    cr_assert(strstr(r.out, "\"blind_spots\":[\"the AT_RANDOM bytes") != NULL, "%s", r.out);
+    cr_assert(strstr(r.out, "\"engine\":\"preload+seccomp\",\"engines\":{\"preload\":1,"
+                            "\"seccomp\":1}}") != NULL,
+              "%s", r.out);
     assert_valid_json(r.out);
     spawn_free(&r);
 }

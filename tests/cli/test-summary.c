@@ -56,10 +56,10 @@ Test(summary, table_of_one_log)
     load(&s, "sample.jsonl");
     char *t = render(&s, er_summary_print_table);
     const char *expected =
-        "program             requests     bytes waited     wait_ms   weak eagain hangs  apis\n"
-        "/usr/bin/python3.11        4        96      1    1400.000      1      1     1  getrandom:3 read:1\n"
-        "/usr/bin/openssl           1        48      1    1300.250      0      0     0  getentropy:1\n"
-        "total                      5       144      2    2700.250      1      1     1  getrandom:3 read:1 getentropy:1\n";
+        "program             requests     bytes waited     wait_ms   weak eagain hangs  engine   apis\n"
+        "/usr/bin/python3.11        4        96      1    1400.000      1      1     1  preload  getrandom:3 read:1\n"
+        "/usr/bin/openssl           1        48      1    1300.250      0      0     0  preload  getentropy:1\n"
+        "total                      5       144      2    2700.250      1      1     1  preload  getrandom:3 read:1 getentropy:1\n";
     cr_assert_str_eq(t, expected);
     free(t);
     er_summary_free(&s);
@@ -106,16 +106,20 @@ Test(summary, json)
         "{\"programs\":["
         "{\"exe\":\"/usr/bin/ssh-keygen\",\"requests\":1,\"bytes\":32,\"waited\":0,\"waited_ms\":0.000,"
         "\"weak\":0,\"eagain\":0,\"einval\":0,\"interrupted\":0,\"abort\":1,\"hangs\":0,"
-        "\"apis\":{\"arc4random_buf\":1}},"
+        "\"apis\":{\"arc4random_buf\":1},\"engine\":\"preload\","
+        "\"engines\":{\"preload\":1,\"seccomp\":0}},"
         "{\"exe\":\"/usr/bin/python3.11\",\"requests\":1,\"bytes\":32,\"waited\":0,\"waited_ms\":0.000,"
         "\"weak\":1,\"eagain\":0,\"einval\":0,\"interrupted\":0,\"abort\":0,\"hangs\":0,"
-        "\"apis\":{\"getentropy\":1}},"
+        "\"apis\":{\"getentropy\":1},\"engine\":\"preload\","
+        "\"engines\":{\"preload\":1,\"seccomp\":0}},"
         "{\"exe\":\"/bin/dd\",\"requests\":1,\"bytes\":512,\"waited\":0,\"waited_ms\":0.000,"
         "\"weak\":0,\"eagain\":1,\"einval\":0,\"interrupted\":0,\"abort\":0,\"hangs\":0,"
-        "\"apis\":{\"read\":1}}],"
+        "\"apis\":{\"read\":1},\"engine\":\"preload\","
+        "\"engines\":{\"preload\":1,\"seccomp\":0}}],"
         "\"totals\":{\"requests\":3,\"bytes\":576,\"waited\":0,\"waited_ms\":0.000,\"weak\":1,"
         "\"eagain\":1,\"einval\":0,\"interrupted\":0,\"abort\":1,\"hangs\":0,"
-        "\"apis\":{\"arc4random_buf\":1,\"getentropy\":1,\"read\":1}},"
+        "\"apis\":{\"arc4random_buf\":1,\"getentropy\":1,\"read\":1},"
+        "\"engine\":\"preload\",\"engines\":{\"preload\":3,\"seccomp\":0}},"
         "\"records\":3,\"malformed\":4}\n";
     cr_assert_str_eq(t, expected);
     free(t);
@@ -161,4 +165,66 @@ Test(summary, hang_only_program_is_listed)
     cr_assert_eq(s.programs[0].stats.hangs, 1);
     cr_assert_eq(s.programs[0].stats.requests, 0, "the hanging request has not returned yet");
     er_summary_free(&s);
+}
+
+/* Each row says which engine saw its requests: a record without "engine" is the preload's. */
+Test(summary, each_row_names_the_engine_that_saw_it)
+{
+    struct er_summary s;
+    er_summary_init(&s);
+    load(&s, "engines.jsonl");
+    char *t = render(&s, er_summary_print_table);
+    const char *expected =
+        "program                    requests     bytes waited     wait_ms   weak eagain hangs  "
+        "engine           apis\n"
+        "/usr/bin/python3.11               2        32      0       0.000      0      2     0  "
+        "preload+seccomp  getrandom:1 SYS_getrandom:1\n"
+        "/usr/local/bin/static-tool        1        16      0       0.000      0      1     0  "
+        "seccomp          SYS_getrandom:1\n"
+        "/usr/bin/openssl                  1        48      0       0.000      0      1     0  "
+        "preload          getentropy:1\n"
+        "/usr/bin/gorand                   0         0      0       0.000      0      0     1  "
+        "seccomp          \n"
+        "total                             4        96      0       0.000      0      4     1  "
+        "preload+seccomp  getrandom:1 SYS_getrandom:2 getentropy:1\n"
+        "apis: SYS_* were seen by the syscall engine (the program's own system calls: static and "
+        "Go programs, the C library's internal requests); the others by the library's hooks\n";
+    cr_assert_str_eq(t, expected);
+    free(t);
+    er_summary_free(&s);
+}
+
+Test(summary, json_counts_each_engines_requests)
+{
+    struct er_summary s;
+    er_summary_init(&s);
+    load(&s, "engines.jsonl");
+    char *t = render(&s, er_summary_print_json);
+    cr_assert(strstr(t, "\"exe\":\"/usr/bin/python3.11\"") != NULL, "%s", t);
+    cr_assert(strstr(t, "\"apis\":{\"getrandom\":1,\"SYS_getrandom\":1},\"engine\":\"preload+seccomp\","
+                        "\"engines\":{\"preload\":1,\"seccomp\":1}}") != NULL,
+              "%s", t);
+    cr_assert(strstr(t, "\"apis\":{\"SYS_getrandom\":1},\"engine\":\"seccomp\","
+                        "\"engines\":{\"preload\":0,\"seccomp\":1}}") != NULL,
+              "the static program: %s", t);
+    cr_assert(strstr(t, "\"hangs\":1,\"apis\":{},\"engine\":\"seccomp\","
+                        "\"engines\":{\"preload\":0,\"seccomp\":0}}") != NULL,
+              "a program that only hung names the engine that held it: %s", t);
+    cr_assert(strstr(t, "\"totals\":{\"requests\":4,") != NULL, "%s", t);
+    cr_assert(strstr(t, "\"engine\":\"preload+seccomp\",\"engines\":{\"preload\":2,\"seccomp\":2}},"
+                        "\"records\":5") != NULL,
+              "the totals: %s", t);
+    free(t);
+    er_summary_free(&s);
+}
+
+Test(summary, engine_names)
+{
+    cr_assert_str_eq(er_engines_name(0), "-");
+    cr_assert_str_eq(er_engines_name(ER_SEEN_PRELOAD), "preload");
+    cr_assert_str_eq(er_engines_name(ER_SEEN_SECCOMP), "seccomp");
+    cr_assert_str_eq(er_engines_name(ER_SEEN_PRELOAD | ER_SEEN_SECCOMP), "preload+seccomp");
+    struct er_record preload = { .event = "request" }, seccomp = { .event = "request", .engine = "seccomp" };
+    cr_assert_eq(er_record_engine(&preload), ER_SEEN_PRELOAD, "no engine field: the preload's");
+    cr_assert_eq(er_record_engine(&seccomp), ER_SEEN_SECCOMP);
 }

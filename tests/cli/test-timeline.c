@@ -105,6 +105,25 @@ Test(timeline, a_row_per_process_grouped_by_program_and_a_mark_per_record)
     er_timeline_free(&t);
 }
 
+/* Each mark's tooltip says which engine saw its record (no "engine" field: the preload). */
+Test(timeline, a_tooltip_names_the_engine)
+{
+    struct er_timeline t;
+    er_timeline_init(&t);
+    add(&t, request("/usr/bin/python3", 10, 100, "eagain"));
+    struct er_record trapped = request("/usr/local/bin/static-tool", 11, 110, "eagain");
+    trapped.engine = "seccomp";
+    trapped.api = "SYS_getrandom";
+    add(&t, trapped);
+    char *svg = render(&t);
+    cr_assert_eq(count(svg, "seen by the preload"), 1, "%s", svg);
+    cr_assert_eq(count(svg, "seen by the syscall engine (seccomp)"), 1, "%s", svg);
+    const char *a = strstr(svg, "SYS_getrandom(0)"), *b = strstr(svg, "seen by the syscall engine");
+    cr_assert(a && b && a < b, "the engine in the trapped call's own tooltip: %s", svg);
+    free(svg);
+    er_timeline_free(&t);
+}
+
 Test(timeline, a_hostile_program_name_stays_text)
 {
     struct er_timeline t;

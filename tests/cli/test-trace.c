@@ -43,9 +43,9 @@ static void lacks(const char *text, const char *what)
 Test(blind_spots, a_request_the_kernel_held_counts_as_early)
 {
     bool early = false;
-    for (size_t i = 0; er_blind_spots[i] != NULL; i++) {
-        lacks(er_blind_spots[i], "counts as later");
-        early = early || strstr(er_blind_spots[i], "counts as early") != NULL;
+    for (size_t i = 0; er_blind_spots[i].text != NULL; i++) {
+        lacks(er_blind_spots[i].text, "counts as later");
+        early = early || strstr(er_blind_spots[i].text, "counts as early") != NULL;
     }
     cr_assert(early, "no blind spot says that a request the kernel held counts as early");
 }

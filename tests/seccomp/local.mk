@@ -15,7 +15,9 @@ ER_SECCOMP_TESTS = \
 	tests/seccomp/engines.test \
 	tests/seccomp/devices.test \
 	tests/seccomp/go.test \
+	tests/seccomp/i386.test \
 	tests/seccomp/hardening.test \
 	tests/seccomp/unavailable.test
 TESTS += $(ER_SECCOMP_TESTS)
-EXTRA_DIST += $(ER_SECCOMP_TESTS) tests/seccomp/lib.sh tests/seccomp/gorand.go
+EXTRA_DIST += $(ER_SECCOMP_TESTS) tests/seccomp/lib.sh tests/seccomp/gorand.go \
+	tests/seccomp/probe32.c
