@@ -160,7 +160,7 @@ bool er_boot_add(struct er_boot *b, const struct er_record *r)
         b->engines |= er_record_engine(r);
     if (!is(r->event, "request"))
         return true;
-    struct er_boot_program *p = find(b, r->exe ? r->exe : "?");
+    struct er_boot_program *p = find(b, er_record_program(r));
     if (p == NULL)
         return false;
     if (r->has_boot && (!p->has_first || r->boot_ns < p->first_boot_ns)) {

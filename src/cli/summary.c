@@ -74,6 +74,22 @@ static struct er_program *find_program(struct er_summary *s, const char *exe)
 
 static bool is(const char *a, const char *b) { return a != NULL && strcmp(a, b) == 0; }
 
+const char *er_record_program(const struct er_record *r)
+{
+    const char *comm = r->comm != NULL && r->comm[0] != '\0' && r->pid == r->tid ? r->comm : NULL;
+    if (r->exe == NULL || r->exe[0] == '\0')
+        return comm != NULL ? comm : "?";
+    if (comm == NULL)
+        return r->exe;
+    const char *slash = strrchr(r->exe, '/');
+    const char *base = slash != NULL && slash[1] != '\0' ? slash + 1 : r->exe;
+    /* The kernel keeps 15 bytes of a name: python3.11 runs as "python3", a long name cut short */
+    size_t comm_len = strlen(comm), base_len = strlen(base);
+    if (strncmp(base, comm, comm_len) == 0 || strncmp(comm, base, base_len) == 0)
+        return r->exe;
+    return comm;
+}
+
 unsigned er_record_engine(const struct er_record *r)
 {
     return is(r->engine, "seccomp") ? ER_SEEN_SECCOMP : ER_SEEN_PRELOAD;
@@ -114,7 +130,7 @@ bool er_summary_add(struct er_summary *s, const struct er_record *r, bool has_ti
     bool request = is(r->event, "request"), hang = is(r->event, "hang");
     if (!request && !hang)
         return true;
-    struct er_program *p = find_program(s, r->exe ? r->exe : "?");
+    struct er_program *p = find_program(s, er_record_program(r));
     if (p == NULL)
         return false;
     s->seq++;

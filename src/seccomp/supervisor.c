@@ -211,60 +211,88 @@ static void write_record(struct er_seccomp *s, const char *json, size_t len)
     }
 }
 
-/* Who made the call: its process, program, mapping and function. */
-static void name_call(const struct held *h, pid_t *tgid, char *exe, char *object, char *symbol)
+/* Who made the call: its process, program, the kernel's name for its thread, mapping and
+ * function. */
+struct call_names {
+    pid_t tgid;
+    char exe[NAME_MAX_LEN], comm[16], object[NAME_MAX_LEN], symbol[NAME_MAX_LEN];
+};
+
+static void read_comm(pid_t tgid, pid_t tid, char comm[16])
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/comm", (int)tgid, (int)tid);
+    comm[0] = '\0';
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    ssize_t n = read(fd, comm, 15);
+    close(fd);
+    comm[n > 0 ? n : 0] = '\0';
+    comm[strcspn(comm, "\n")] = '\0';
+}
+
+static void name_call(const struct held *h, struct call_names *n)
 {
     if (h->names != NULL) {
-        *tgid = h->tgid;
+        n->tgid = h->tgid;
         const char *next = h->names;
-        strcpy(exe, next);
-        next += strlen(next) + 1;
-        strcpy(object, next);
-        next += strlen(next) + 1;
-        strcpy(symbol, next);
+        char *fields[] = { n->exe, n->comm, n->object, n->symbol };
+        for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+            strcpy(fields[i], next);
+            next += strlen(next) + 1;
+        }
         return;
     }
     char path[64];
-    *tgid = tgid_of(h->tid);
-    snprintf(path, sizeof path, "/proc/%d/exe", (int)*tgid);
-    ssize_t n = readlink(path, exe, NAME_MAX_LEN - 1);
-    exe[n > 0 ? n : 0] = '\0';
-    er_seccomp_name_caller(h->tid, h->ip, object, NAME_MAX_LEN, symbol, NAME_MAX_LEN);
+    n->tgid = tgid_of(h->tid);
+    snprintf(path, sizeof path, "/proc/%d/exe", (int)n->tgid);
+    ssize_t len = readlink(path, n->exe, NAME_MAX_LEN - 1);
+    n->exe[len > 0 ? len : 0] = '\0';
+    read_comm(n->tgid, h->tid, n->comm);
+    er_seccomp_name_caller(h->tid, h->ip, n->object, NAME_MAX_LEN, n->symbol, NAME_MAX_LEN);
 }
 
 /* A held call keeps its names: when it is logged the caller may be gone. */
 static void keep_names(struct held *h)
 {
-    char exe[NAME_MAX_LEN], object[NAME_MAX_LEN], symbol[NAME_MAX_LEN];
-    name_call(h, &h->tgid, exe, object, symbol);
-    size_t a = strlen(exe) + 1, b = strlen(object) + 1, c = strlen(symbol) + 1;
-    h->names = malloc(a + b + c);
-    if (h->names == NULL)
+    struct call_names n;
+    name_call(h, &n);
+    h->tgid = n.tgid;
+    const char *fields[] = { n.exe, n.comm, n.object, n.symbol };
+    size_t total = 0;
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        total += strlen(fields[i]) + 1;
+    char *packed = malloc(total);
+    if (packed == NULL)
         return;
-    memcpy(h->names, exe, a);
-    memcpy(h->names + a, object, b);
-    memcpy(h->names + a + b, symbol, c);
+    h->names = packed;
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        size_t len = strlen(fields[i]) + 1;
+        memcpy(packed, fields[i], len);
+        packed += len;
+    }
 }
 
 /* What every record of the engine says: when, who, and the pool's state. */
 static void fill_common(const struct er_seccomp *s, struct er_record *r, const char *event,
-                        const struct held *h, pid_t tgid, const char *exe, const char *object,
-                        const char *symbol)
+                        const struct held *h, const struct call_names *n)
 {
     r->event = event;
     r->time_ns = clock_ns(CLOCK_REALTIME);
     r->has_boot = true;
     r->boot_ns = h->start_ns;
-    r->pid = tgid;
+    r->pid = n->tgid;
     r->tid = h->tid;
-    r->exe = exe[0] ? exe : NULL;
+    r->exe = n->exe[0] ? n->exe : NULL;
+    r->comm = n->comm[0] ? n->comm : NULL;
     r->engine = "seccomp";
     r->policy = er_policy_name(s->set.policy);
     r->pool = s->initialized ? "initialized" : "uninitialized";
     r->kernel_pool = h->kernel_pool;
     r->has_waited = true;
-    r->caller = object[0] ? object : NULL;
-    r->caller_symbol = symbol[0] ? symbol : NULL;
+    r->caller = n->object[0] ? n->object : NULL;
+    r->caller_symbol = n->symbol[0] ? n->symbol : NULL;
 }
 
 /* One record of a request (event "request") or of a call held too long (event "hang"). */
@@ -273,15 +301,15 @@ static void log_event(struct er_seccomp *s, const char *event, const struct held
 {
     if (s->set.log == ER_LOG_NONE)
         return;
-    char exe[NAME_MAX_LEN], object[NAME_MAX_LEN], symbol[NAME_MAX_LEN], flags[64];
-    pid_t tgid;
-    name_call(h, &tgid, exe, object, symbol);
+    char flags[64];
+    struct call_names names;
+    name_call(h, &names);
     er_format_grnd_flags((unsigned)h->flags, flags, sizeof flags);
     int64_t now = clock_ns(CLOCK_BOOTTIME);
     bool waited = action == ER_ACTION_BLOCK || action == ER_ACTION_INTERRUPTED ||
                   strcmp(event, "hang") == 0;
     struct er_record r = { 0 };
-    fill_common(s, &r, event, h, tgid, exe, object, symbol);
+    fill_common(s, &r, event, h, &names);
     r.api = "SYS_getrandom";
     r.has_bytes = true;
     r.bytes = h->len;
@@ -305,12 +333,12 @@ static void log_event(struct er_seccomp *s, const char *event, const struct held
 static void log_open(struct er_seccomp *s, const struct held *h, const char *api,
                      const char *device, int open_flags)
 {
-    char exe[NAME_MAX_LEN], object[NAME_MAX_LEN], symbol[NAME_MAX_LEN], flags[96];
-    pid_t tgid;
-    name_call(h, &tgid, exe, object, symbol);
+    char flags[96];
+    struct call_names names;
+    name_call(h, &names);
     er_format_open_flags(open_flags, flags, sizeof flags);
     struct er_record r = { 0 };
-    fill_common(s, &r, "request", h, tgid, exe, object, symbol);
+    fill_common(s, &r, "request", h, &names);
     r.api = api;
     r.device = device;
     r.flags = flags;

@@ -228,3 +228,40 @@ Test(summary, engine_names)
     cr_assert_eq(er_record_engine(&preload), ER_SEEN_PRELOAD, "no engine field: the preload's");
     cr_assert_eq(er_record_engine(&seccomp), ER_SEEN_SECCOMP);
 }
+
+/* systemd-udevd, its forks and udevadm run one file: the kernel's name for each process tells
+ * them apart; python3.11 runs as "python3", the same program; a thread's name is its own. */
+Test(summary, programs_that_share_an_executable_are_listed_by_their_name)
+{
+    struct er_summary s;
+    er_summary_init(&s);
+    char lines[][256] = {
+        "{\"event\":\"request\",\"pid\":10,\"tid\":10,\"exe\":\"/usr/bin/udevadm\",\"comm\":\"systemd-udevd\","
+        "\"api\":\"getrandom\",\"bytes\":16,\"action\":\"pass\"}",
+        "{\"event\":\"request\",\"pid\":11,\"tid\":11,\"exe\":\"/usr/bin/udevadm\",\"comm\":\"(udev-worker)\","
+        "\"api\":\"getrandom\",\"bytes\":16,\"action\":\"pass\"}",
+        "{\"event\":\"request\",\"pid\":12,\"tid\":12,\"exe\":\"/usr/bin/udevadm\",\"comm\":\"(udev-worker)\","
+        "\"api\":\"getrandom\",\"bytes\":16,\"action\":\"pass\"}",
+        "{\"event\":\"request\",\"pid\":13,\"tid\":13,\"exe\":\"/usr/bin/udevadm\",\"comm\":\"udevadm\","
+        "\"api\":\"getrandom\",\"bytes\":16,\"action\":\"pass\"}",
+        "{\"event\":\"request\",\"pid\":14,\"tid\":14,\"exe\":\"/usr/bin/python3.11\",\"comm\":\"python3\","
+        "\"api\":\"getrandom\",\"bytes\":16,\"action\":\"pass\"}",
+        "{\"event\":\"request\",\"pid\":14,\"tid\":15,\"exe\":\"/usr/bin/python3.11\",\"comm\":\"worker-1\","
+        "\"api\":\"getrandom\",\"bytes\":16,\"action\":\"pass\"}",
+        "{\"event\":\"request\",\"pid\":16,\"tid\":16,\"exe\":\"/usr/lib/systemd/systemd-journald\","
+        "\"comm\":\"systemd-journal\",\"api\":\"getrandom\",\"bytes\":16,\"action\":\"pass\"}",
+        "{\"event\":\"request\",\"pid\":1,\"tid\":1,\"comm\":\"systemd\",\"api\":\"getrandom\",\"bytes\":16,"
+        "\"action\":\"pass\"}",
+    };
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
+        cr_assert(er_summary_add_line(&s, lines[i], "x"));
+    const char *want[] = { "systemd-udevd", "(udev-worker)", "/usr/bin/udevadm", "/usr/bin/python3.11",
+                           "/usr/lib/systemd/systemd-journald", "systemd" };
+    uint64_t requests[] = { 1, 2, 1, 2, 1, 1 };
+    cr_assert_eq(s.len, sizeof want / sizeof want[0]);
+    for (size_t i = 0; i < s.len; i++) {
+        cr_expect_str_eq(s.programs[i].exe, want[i]);
+        cr_expect_eq(s.programs[i].stats.requests, requests[i], "%s", want[i]);
+    }
+    er_summary_free(&s);
+}
