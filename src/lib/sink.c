@@ -10,6 +10,8 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,10 +37,18 @@ static int ring_state = RING_UNKNOWN;
 static char ring_path[128];
 static struct er_ring ring;
 
-void er_sink_setup(const struct er_settings *s, const char *ring_variable)
+/* Where the journal sink sends its datagrams, copied because the program may change its
+ * environment later. */
+static struct sockaddr_un journal_address = { .sun_family = AF_UNIX, .sun_path = ER_JOURNAL_SOCKET };
+
+void er_sink_setup(const struct er_settings *s, const char *ring_variable,
+                   const char *journal_socket_variable)
 {
     kind = s->log;
     path = s->log_path;
+    if (journal_socket_variable != NULL && journal_socket_variable[0] != '\0' &&
+        strlen(journal_socket_variable) < sizeof journal_address.sun_path)
+        strcpy(journal_address.sun_path, journal_socket_variable);
     if (kind != ER_LOG_FILE || ring_variable == NULL || ring_variable[0] == '\0' ||
         strlen(ring_variable) >= sizeof ring_path)
         ring_state = RING_NONE;
@@ -60,7 +70,8 @@ void er_sink_setup(const struct er_settings *s, const char *ring_variable)
 
 size_t er_sink_record_max(void)
 {
-    return kind == ER_LOG_KMSG ? ER_KMSG_RECORD_MAX : ER_RECORD_MAX;
+    /* The journal sink may have to fall back to the kernel log, so its records fit there too. */
+    return kind == ER_LOG_KMSG || kind == ER_LOG_JOURNAL ? ER_KMSG_RECORD_MAX : ER_RECORD_MAX;
 }
 
 static bool fd_is(int fd, uint64_t dev, uint64_t ino)
@@ -227,6 +238,59 @@ static void write_syslog(const char *record, size_t len)
     __close(fd);
 }
 
+static const char journal_fields[] = ER_JOURNAL_RECORD_FIELDS;
+
+/* One datagram of journald's native protocol, with the record as MESSAGE; returns what sendmsg
+ * did, errno set on failure. */
+static ssize_t send_journal_datagram(int fd, const char *record, size_t len, int flags)
+{
+    static const char message_field[] = "MESSAGE=";
+    /* A record ends in '\n', which would end the field early; the record has no other newline. */
+    if (len > 0 && record[len - 1] == '\n')
+        len--;
+    struct iovec iov[3] = {
+        { .iov_base = (void *)message_field, .iov_len = sizeof message_field - 1 },
+        { .iov_base = (void *)record, .iov_len = len },
+        { .iov_base = (void *)journal_fields, .iov_len = sizeof journal_fields - 1 },
+    };
+    struct msghdr mh = {
+        .msg_name = &journal_address,
+        .msg_namelen = sizeof journal_address,
+        .msg_iov = iov,
+        .msg_iovlen = 3,
+    };
+    ssize_t sent;
+    while ((sent = sendmsg(fd, &mh, flags | MSG_NOSIGNAL)) < 0 && errno == EINTR)
+        continue;
+    return sent;
+}
+
+/* How long a record waits for room in journald's queue before the kernel log takes it: journald is
+ * busy then (or not started yet), not gone, and systemd's own clients wait for it too. */
+#define JOURNAL_FULL_WAIT_SECONDS 2
+
+/* To journald, whose socket vouches for the sender's pid, uid and executable. Where the socket
+ * is not there yet (PID 1 before /run is mounted, generators before journald's socket is bound),
+ * the kernel log takes the record: only root can write it, and journald imports it when it
+ * starts. A full queue makes a process wait a bounded time, except PID 1, which goes to the kernel
+ * log at once: journald may be waiting for PID 1 to start it. */
+static void write_journal(const char *record, size_t len)
+{
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    bool sent = false;
+    if (fd >= 0) {
+        sent = send_journal_datagram(fd, record, len, MSG_DONTWAIT) >= 0;
+        bool queue_full = !sent && (errno == EAGAIN || errno == EWOULDBLOCK);
+        struct timeval wait = { .tv_sec = JOURNAL_FULL_WAIT_SECONDS };
+        if (queue_full && getpid() != 1 &&
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &wait, sizeof wait) == 0)
+            sent = send_journal_datagram(fd, record, len, 0) >= 0;
+        __close(fd);
+    }
+    if (!sent)
+        write_kmsg(record, len);
+}
+
 void er_sink_write(const char *record, size_t len)
 {
     /* The usual way under the command: no descriptor, so nothing to hold against closes. */
@@ -252,6 +316,9 @@ void er_sink_write(const char *record, size_t len)
         break;
     case ER_LOG_SYSLOG:
         write_syslog(record, len);
+        break;
+    case ER_LOG_JOURNAL:
+        write_journal(record, len);
         break;
     case ER_LOG_NONE:
         break;
