@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -269,24 +270,86 @@ static ssize_t send_journal_datagram(int fd, const char *record, size_t len, int
  * busy then (or not started yet), not gone, and systemd's own clients wait for it too. */
 #define JOURNAL_FULL_WAIT_SECONDS 2
 
-/* To journald, whose socket vouches for the sender's pid, uid and executable. Where the socket
- * is not there yet (PID 1 before /run is mounted, generators before journald's socket is bound),
- * the kernel log takes the record: only root can write it, and journald imports it when it
- * starts. A full queue makes a process wait a bounded time, except PID 1, which goes to the kernel
- * log at once: journald may be waiting for PID 1 to start it. */
+/* Whether waiting for room in journald's queue could only mean waiting for oneself. */
+static bool must_not_wait_for_journald(void)
+{
+    /* PID 1 starts journald, and journald itself is the queue's only reader (its task name is
+     * cut to 15 characters). */
+    char task_name[16] = "";
+    return getpid() == 1 ||
+           (prctl(PR_GET_NAME, task_name) == 0 && strcmp(task_name, "systemd-journal") == 0);
+}
+
+/* PID 1's records that journald cannot take yet (no socket before /run and journald's socket
+ * exist, or a full queue PID 1 must not wait on): kept in order, in memory only PID 1 ever
+ * touches, and sent before its next record once the socket takes them. The kernel log, the other
+ * place root can write, lost hundreds of them from its ring buffer on a real boot, since PID 1
+ * asks hundreds of times before journald runs. Records end in '\n', which separates them here. */
+#define HELD_BYTES (512 * 1024)
+static char held[HELD_BYTES];
+static size_t held_start, held_end;
+static int held_busy; /* taken without waiting: a signal handler or another thread finds it busy */
+
+static bool take_held(void)
+{
+    return __atomic_exchange_n(&held_busy, 1, __ATOMIC_ACQUIRE) == 0;
+}
+
+static void release_held(void) { __atomic_store_n(&held_busy, 0, __ATOMIC_RELEASE); }
+
+/* Sends the held records in order until journald refuses one; returns whether none is left. */
+static bool send_held(int fd)
+{
+    while (held_start < held_end) {
+        const char *record = held + held_start;
+        const char *end = memchr(record, '\n', held_end - held_start);
+        size_t len = end != NULL ? (size_t)(end - record) + 1 : held_end - held_start;
+        if (send_journal_datagram(fd, record, len, MSG_DONTWAIT) < 0)
+            return false;
+        held_start += len;
+    }
+    held_start = held_end = 0;
+    return true;
+}
+
+static bool hold(const char *record, size_t len)
+{
+    if (held_end + len > sizeof held && held_start > 0) {
+        memmove(held, held + held_start, held_end - held_start);
+        held_end -= held_start;
+        held_start = 0;
+    }
+    if (len == 0 || record[len - 1] != '\n' || held_end + len > sizeof held)
+        return false;
+    memcpy(held + held_end, record, len);
+    held_end += len;
+    return true;
+}
+
+/* To journald, whose socket vouches for the sender's pid, uid and executable. PID 1 holds what
+ * journald cannot take yet (above). For another process where the socket is not there yet
+ * (systemd's generators, before journald's socket is bound), the kernel log takes the record:
+ * only root can write it, and journald imports it when it starts. A full queue makes a process
+ * wait a bounded time, except journald itself. */
 static void write_journal(const char *record, size_t len)
 {
     int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     bool sent = false;
-    if (fd >= 0) {
+    if (getpid() == 1 && take_held()) {
+        sent = fd >= 0 && send_held(fd) && send_journal_datagram(fd, record, len, MSG_DONTWAIT) >= 0;
+        if (!sent)
+            sent = hold(record, len);
+        release_held();
+    } else if (fd >= 0) {
         sent = send_journal_datagram(fd, record, len, MSG_DONTWAIT) >= 0;
         bool queue_full = !sent && (errno == EAGAIN || errno == EWOULDBLOCK);
         struct timeval wait = { .tv_sec = JOURNAL_FULL_WAIT_SECONDS };
-        if (queue_full && getpid() != 1 &&
+        if (queue_full && !must_not_wait_for_journald() &&
             setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &wait, sizeof wait) == 0)
             sent = send_journal_datagram(fd, record, len, 0) >= 0;
-        __close(fd);
     }
+    if (fd >= 0)
+        __close(fd);
     if (!sent)
         write_kmsg(record, len);
 }

@@ -243,3 +243,71 @@ Test(journal_sink, records_from_many_threads_and_processes_arrive_whole)
     spawn_free(&r);
     fake_journal_free(&j);
 }
+
+/* PID 1 asks before journald's socket exists (before /run is mounted, at boot): its records wait
+ * in its memory and reach the journal, in order, with its first record once the socket is there,
+ * rather than the kernel log, whose ring buffer lost hundreds of them on a real boot. The program
+ * is PID 1 of a PID namespace of its own. */
+Test(journal_sink, pid_1_holds_its_records_until_the_socket_takes_them)
+{
+    const char *python = "/usr/bin/python3";
+    if (access(python, X_OK) != 0)
+        cr_skip_test("no %s to run as PID 1", python);
+    struct spawn_result probe;
+    const char *probe_argv[] = { "unshare", "--user", "--map-root-user", "--pid", "--fork",
+                                 "/bin/true", NULL };
+    struct spawn_opts po = { .argv = probe_argv, .timeout_ms = 30000 };
+    spawn_run(&probe, &po);
+    if (probe.exit_code != 0)
+        cr_skip_test("cannot make a PID namespace here (unshare: %s)", probe.err);
+    spawn_free(&probe);
+
+    struct fake_journal j;
+    memset(&j, 0, sizeof j);
+    snprintf(j.path, sizeof j.path, "%s", test_path("journal.socket"));
+    unlink(j.path);
+    char go[512];
+    snprintf(go, sizeof go, "%s", test_path("go"));
+    unlink(go);
+    char script[1024];
+    snprintf(script, sizeof script,
+             "import os, sys, time\n"
+             "assert os.getpid() == 1\n"
+             "os.getrandom(7)\n"
+             "print('asked', flush=True)\n"
+             "while not os.path.exists('%s'):\n"
+             "    time.sleep(0.02)\n"
+             "os.getrandom(9)\n",
+             go);
+    char socket_var[200];
+    snprintf(socket_var, sizeof socket_var, "EARLYRANDOM_JOURNAL_SOCKET=%s", j.path);
+    const char *argv[] = { "unshare", "--user", "--map-root-user", "--pid", "--fork", python,
+                           "-c", script, NULL };
+    const char *env[] = { "EARLYRANDOM_LOG=journal", "EARLYRANDOM_LOG_ALL=1",
+                          "EARLYRANDOM_POLICY=passthrough", socket_var, NULL };
+    struct spawn_opts o = { .argv = argv, .env = env, .preload = er_library, .timeout_ms = 60000 };
+    struct spawn_proc *p = spawn_start(&o);
+    cr_assert(spawn_await_output(p, "asked", 30000), "the program never asked");
+    /* journald comes up only now */
+    fake_journal_start(&j);
+    create_file(go);
+    struct spawn_result r;
+    spawn_finish(p, &r);
+    fake_journal_stop(&j);
+    cr_expect_eq(r.exit_code, 0, "%s%s", r.out, r.err);
+    int before = -1, after = -1;
+    for (size_t i = 0; i < j.len; i++) {
+        const char *t = j.items[i].text;
+        if (strstr(t, "\"pid\":1,") == NULL)
+            continue;
+        if (strstr(t, "\"bytes\":7,") != NULL)
+            before = (int)i;
+        if (strstr(t, "\"bytes\":9,") != NULL)
+            after = (int)i;
+    }
+    cr_expect_geq(before, 0, "PID 1's record from before the socket existed never arrived");
+    cr_expect_geq(after, 0, "PID 1's record from after the socket existed never arrived");
+    cr_expect_lt(before, after, "PID 1's records arrived out of order");
+    spawn_free(&r);
+    fake_journal_free(&j);
+}
