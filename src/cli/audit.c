@@ -854,7 +854,8 @@ static int enable(const struct root *r, const char *lib, const char *log)
            r->shown[0] ? r->shown : "this system",
            log_is_file(log) ? log
            : strcmp(log, "journal") == 0
-               ? "--journal boot.json   (after: journalctl -b -o json --all > boot.json)"
+               ? "--journal boot.json\n  (after: EARLYRANDOM_LOG=none journalctl -b -o json --all > "
+                 "boot.json)"
            : strcmp(log, "kmsg") == 0
                ? "--kmsg (or: journalctl -k -b > boot.txt; earlyrandom report boot.txt)"
                : "boot.txt   (after: journalctl -b -t earlyrandom > boot.txt)");
@@ -1185,8 +1186,9 @@ static void count_line(char *line, bool too_long, void *ctx)
 static void status_log(const struct root *r, const char *log)
 {
     if (strcmp(log, "journal") == 0) {
-        printf("  log: the journal (journald's socket, /dev/kmsg before it exists): journalctl -b "
-               "-o json --all > FILE; earlyrandom report --journal FILE\n");
+        printf("  log: the journal (journald's socket; before it exists, PID 1's memory or "
+               "/dev/kmsg):\n    EARLYRANDOM_LOG=none journalctl -b -o json --all > FILE; "
+               "earlyrandom report --journal FILE\n");
         return;
     }
     if (strcmp(log, "kmsg") == 0) {
