@@ -266,8 +266,8 @@ static void print_journal_sources(const struct er_boot_sources *src, FILE *out)
 {
     if (src->journal_from_kmsg > 0)
         fprintf(out,
-                "%" PRIu64 " record%s came through the kernel log (written by root before "
-                "journald's socket was there).\n",
+                "%" PRIu64 " record%s came through the kernel log (written by root where "
+                "journald's socket could not take them).\n",
                 src->journal_from_kmsg, plural(src->journal_from_kmsg));
     if (src->journal_exe_unread > 0)
         fprintf(out,
