@@ -854,8 +854,8 @@ static int enable(const struct root *r, const char *lib, const char *log)
            r->shown[0] ? r->shown : "this system",
            log_is_file(log) ? log
            : strcmp(log, "journal") == 0
-               ? "--journal boot.json\n  (after: EARLYRANDOM_LOG=none journalctl -b -o json --all > "
-                 "boot.json)"
+               ? "--journal boot.json\n  (after: EARLYRANDOM_LOG=none journalctl -b -o json --all "
+                 "> boot.json)"
            : strcmp(log, "kmsg") == 0
                ? "--kmsg (or: journalctl -k -b > boot.txt; earlyrandom report boot.txt)"
                : "boot.txt   (after: journalctl -b -t earlyrandom > boot.txt)");

@@ -42,8 +42,8 @@ enum er_journal_verdict {
     ER_JOURNAL_FORGED,    /* names another process than its sender, or came with no sender */
 };
 
-/* Holds a parsed record against the entry's trusted fields. A vouched record gets the
- * executable journald read for the sender (_EXE) instead of the one it claims, when there is one. */
+/* Holds a parsed record against the entry's trusted fields. A vouched record gets the executable
+ * journald read for the sender (_EXE) instead of the one it claims, when there is one. */
 enum er_journal_verdict er_journal_vouch(const struct er_journal_entry *e, struct er_record *rec);
 
 #endif

@@ -59,7 +59,8 @@ struct er_settings {
 #define ER_JOURNAL_SOCKET "/run/systemd/journal/socket"
 /* The fields after a record's MESSAGE in its datagram: journalctl finds records with
  * EARLYRANDOM_RECORD=1 (or -t earlyrandom); priority 6 is LOG_INFO. */
-#define ER_JOURNAL_RECORD_FIELDS "\nSYSLOG_IDENTIFIER=earlyrandom\nEARLYRANDOM_RECORD=1\nPRIORITY=6\n"
+#define ER_JOURNAL_RECORD_FIELDS                                                                   \
+    "\nSYSLOG_IDENTIFIER=earlyrandom\nEARLYRANDOM_RECORD=1\nPRIORITY=6\n"
 
 /* A kernel version as a number that orders like the versions: 4.19 is 4019, 6.1 is 6001. */
 #define ER_KERNEL_VERSION(major, minor) ((unsigned)(major) * 1000u + (unsigned)(minor))

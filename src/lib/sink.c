@@ -40,7 +40,8 @@ static struct er_ring ring;
 
 /* Where the journal sink sends its datagrams, copied because the program may change its
  * environment later. */
-static struct sockaddr_un journal_address = { .sun_family = AF_UNIX, .sun_path = ER_JOURNAL_SOCKET };
+static struct sockaddr_un journal_address = { .sun_family = AF_UNIX,
+                                              .sun_path = ER_JOURNAL_SOCKET };
 
 void er_sink_setup(const struct er_settings *s, const char *ring_variable,
                    const char *journal_socket_variable)
@@ -336,7 +337,8 @@ static void write_journal(const char *record, size_t len)
     int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     bool sent = false;
     if (getpid() == 1 && take_held()) {
-        sent = fd >= 0 && send_held(fd) && send_journal_datagram(fd, record, len, MSG_DONTWAIT) >= 0;
+        sent = fd >= 0 && send_held(fd) &&
+               send_journal_datagram(fd, record, len, MSG_DONTWAIT) >= 0;
         if (!sent)
             sent = hold(record, len);
         release_held();

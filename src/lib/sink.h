@@ -1,6 +1,7 @@
 /* Where log records go. The program owns every descriptor number, so the library holds none between
- * two calls: a record to a file, the kernel log, syslog or the journal opens, writes once and closes; under the
- * earlyrandom command a record to its log goes into the command's shared-memory ring instead. */
+ * two calls: a record to a file, the kernel log, syslog or the journal opens, writes once and
+ * closes; under the earlyrandom command a record to its log goes into the command's shared-memory
+ * ring instead. */
 #ifndef ER_SINK_H
 #define ER_SINK_H
 

@@ -214,7 +214,8 @@ static void write_record(struct er_seccomp *s, const char *json, size_t len)
                  socket_path != NULL && socket_path[0] != '\0' ? socket_path : ER_JOURNAL_SOCKET);
         struct iovec iov[3] = {
             { .iov_base = (void *)message_field, .iov_len = sizeof message_field - 1 },
-            { .iov_base = (void *)json, .iov_len = len > 0 && json[len - 1] == '\n' ? len - 1 : len },
+            { .iov_base = (void *)json,
+              .iov_len = len > 0 && json[len - 1] == '\n' ? len - 1 : len },
             { .iov_base = (void *)fields, .iov_len = sizeof fields - 1 },
         };
         struct msghdr mh = { .msg_name = &addr, .msg_namelen = sizeof addr, .msg_iov = iov,

@@ -108,8 +108,8 @@ Test(journal, journald_notes_of_dropped_messages_count_only_from_journald_itself
 {
     struct er_journal_entry e;
     cr_assert_eq(parse("{\"_TRANSPORT\":\"driver\",\"MESSAGE_ID\":"
-                       "\"ae8f7b866b0347b9af31fe1c80b127c0\",\"MESSAGE\":\"Suppressed 1234 messages "
-                       "from /system.slice/systemd-udevd.service\",\"_PID\":\"180\"}",
+                       "\"ae8f7b866b0347b9af31fe1c80b127c0\",\"MESSAGE\":\"Suppressed 1234 "
+                       "messages from /system.slice/systemd-udevd.service\",\"_PID\":\"180\"}",
                        &e),
                  ER_JOURNAL_RATELIMITED);
     cr_expect_eq(e.lost, 1234);

@@ -194,7 +194,8 @@ Test(journal_sink, the_program_sees_no_descriptor_of_the_sink)
     run_with_journal(&r, &j, census_argv, "block", "0");
     fake_journal_stop(&j);
     cr_expect_eq(r.exit_code, 0, "fd-census failed: %s", r.err);
-    cr_expect_str_eq(r.out, base.out, "the program sees other descriptors than without the library");
+    cr_expect_str_eq(r.out, base.out,
+                     "the program sees other descriptors than without the library");
     cr_expect_eq(j.len, CENSUS_RECORDS, "%zu datagrams of %d expected", j.len, CENSUS_RECORDS);
     for (size_t i = 0; i < j.len; i++)
         expect_well_formed(&j.items[i]);
