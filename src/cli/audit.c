@@ -31,7 +31,7 @@ static bool has_bad_char(const char *v, const char *also)
 
 bool er_audit_valid_log(const char *v)
 {
-    if (strcmp(v, "kmsg") == 0 || strcmp(v, "syslog") == 0)
+    if (strcmp(v, "kmsg") == 0 || strcmp(v, "syslog") == 0 || strcmp(v, "journal") == 0)
         return true;
     size_t n = strlen(v);
     return v[0] == '/' && n > 1 && n < ER_PATH_MAX && v[n - 1] != '/' && !has_bad_char(v, "\"#");
@@ -351,7 +351,7 @@ static bool tmpfiles_text(const char *log, char *buf, size_t cap)
                      " written by 'earlyrandom audit enable'; 'earlyrandom audit "
                      "disable' removes it.\n"
                      "# Lets every program, whatever its user, append its records to the audit "
-                     "log.\n"
+                     "log\n# (and so forge records for others: log = journal does not need it).\n"
                      "f %s 0622 root root -\n",
                      log);
     return n > 0 && (size_t)n < cap;
@@ -853,6 +853,9 @@ static int enable(const struct root *r, const char *lib, const char *log)
            "  earlyrandom report %s\n",
            r->shown[0] ? r->shown : "this system",
            log_is_file(log) ? log
+           : strcmp(log, "journal") == 0
+               ? "--journal boot.json\n  (after: EARLYRANDOM_LOG=none journalctl -b -o json --all "
+                 "> boot.json)"
            : strcmp(log, "kmsg") == 0
                ? "--kmsg (or: journalctl -k -b > boot.txt; earlyrandom report boot.txt)"
                : "boot.txt   (after: journalctl -b -t earlyrandom > boot.txt)");
@@ -1182,6 +1185,12 @@ static void count_line(char *line, bool too_long, void *ctx)
 
 static void status_log(const struct root *r, const char *log)
 {
+    if (strcmp(log, "journal") == 0) {
+        printf("  log: the journal (journald's socket; before it exists, PID 1's memory or "
+               "/dev/kmsg):\n    EARLYRANDOM_LOG=none journalctl -b -o json --all > FILE; "
+               "earlyrandom report --journal FILE\n");
+        return;
+    }
     if (strcmp(log, "kmsg") == 0) {
         printf("  log: the kernel log (/dev/kmsg): earlyrandom report --kmsg\n");
         return;

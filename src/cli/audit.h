@@ -22,8 +22,10 @@
 
 #define ER_AUDIT_LIBRARY_NAME "libearlyrandom.so"
 #define ER_AUDIT_DEFAULT_LIBRARY PKGLIBDIR "/" ER_AUDIT_LIBRARY_NAME
-#define ER_AUDIT_DEFAULT_LOG "/run/earlyrandom.log"
-#define ER_AUDIT_ACCEPT_LOG "an absolute file path, kmsg, or syslog"
+/* The journal vouches for each record's sender and bounds its own size; a file log can be forged
+ * into by any user (it must be writable by all) and grows without bound (docs/boot-audit.md). */
+#define ER_AUDIT_DEFAULT_LOG "journal"
+#define ER_AUDIT_ACCEPT_LOG "journal, an absolute file path, kmsg, or syslog"
 #define ER_AUDIT_ACCEPT_LIBRARY                                                                    \
     "an absolute path ending in /" ER_AUDIT_LIBRARY_NAME ", without spaces, tabs or colons"
 

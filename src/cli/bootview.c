@@ -359,6 +359,40 @@ static void print_moment(const struct er_boot *b, FILE *out)
                 c);
 }
 
+static const char *plural(uint64_t n) { return n == 1 ? "" : "s"; }
+
+/* What the journal vouched for, and what it says it lost. */
+static void print_journal_sources(const struct er_boot_sources *src, FILE *out)
+{
+    if (src->journal_from_kmsg > 0)
+        fprintf(out,
+                "%" PRIu64 " record%s came through the kernel log (written by root where "
+                "journald's socket could not take them).\n",
+                src->journal_from_kmsg, plural(src->journal_from_kmsg));
+    if (src->journal_exe_unread > 0)
+        fprintf(out,
+                "%" PRIu64 " record%s named by the program they claim: the sender had exited "
+                "before journald read its executable (its pid is vouched for).\n",
+                src->journal_exe_unread, plural(src->journal_exe_unread));
+    if (src->journal_forged > 0)
+        fprintf(out,
+                "WARNING: %" PRIu64 " forged record%s left out: sent by another process than "
+                "the one named in the record, as the journal's _PID shows.\n",
+                src->journal_forged, plural(src->journal_forged));
+    if (src->journal_ratelimit_notes > 0)
+        fprintf(out,
+                "WARNING: journald dropped %" PRIu64 " message%s over its rate limit (%" PRIu64
+                " \"Suppressed\" note%s): records may be missing; raise RateLimitBurst= in "
+                "journald.conf.\n",
+                src->journal_ratelimited, plural(src->journal_ratelimited),
+                src->journal_ratelimit_notes, plural(src->journal_ratelimit_notes));
+    if (src->journal_kmsg_missed > 0)
+        fprintf(out,
+                "WARNING: journald missed %" PRIu64 " message%s of the kernel log before it "
+                "started: records written there early may be missing.\n",
+                src->journal_kmsg_missed, plural(src->journal_kmsg_missed));
+}
+
 static void print_sources(const struct er_boot_sources *src, FILE *out)
 {
     if (src->other_lines > 0)
@@ -377,6 +411,8 @@ static void print_sources(const struct er_boot_sources *src, FILE *out)
                 "they could be read: early records may be missing (journalctl -k -b may still "
                 "have them).\n",
                 src->kmsg_overwritten, src->kmsg_overwritten == 1 ? "" : "s");
+    if (src->journal)
+        print_journal_sources(src, out);
     if (src->read_kmsg && src->devkmsg != NULL)
         fprintf(
             out, "kernel.printk_devkmsg is %s%s\n", src->devkmsg,
@@ -530,6 +566,13 @@ void er_boot_print_json_members(struct er_boot *b, const struct er_boot_sources 
         er_json_string(out, src->devkmsg);
     else
         fputs("null", out);
+    if (src->journal)
+        fprintf(out,
+                ",\"journal\":{\"forged\":%" PRIu64 ",\"from_kmsg\":%" PRIu64
+                ",\"exe_unread\":%" PRIu64 ",\"ratelimited\":%" PRIu64
+                ",\"ratelimit_notes\":%" PRIu64 ",\"kmsg_missed\":%" PRIu64 "}",
+                src->journal_forged, src->journal_from_kmsg, src->journal_exe_unread,
+                src->journal_ratelimited, src->journal_ratelimit_notes, src->journal_kmsg_missed);
     fputc('}', out);
     free(order);
 }

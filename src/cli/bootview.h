@@ -49,6 +49,13 @@ struct er_boot_sources {
     uint64_t suppressed_notes;
     uint64_t kmsg_overwritten; /* messages gone from the ring buffer before we read them */
     const char *devkmsg;       /* kernel.printk_devkmsg now ("on", "off", "ratelimit"), or NULL */
+    bool journal;                   /* --journal was read */
+    uint64_t journal_forged;        /* records the journal does not vouch for: left out */
+    uint64_t journal_from_kmsg;     /* records journald imported from /dev/kmsg (root wrote them) */
+    uint64_t journal_exe_unread;    /* vouched, but journald could not read the sender's program */
+    uint64_t journal_ratelimited;   /* messages journald's "Suppressed N messages" notes dropped */
+    uint64_t journal_ratelimit_notes;
+    uint64_t journal_kmsg_missed;   /* kernel log messages journald says it missed */
 };
 
 void er_boot_init(struct er_boot *b);

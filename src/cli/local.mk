@@ -7,6 +7,7 @@ src_cli_libercli_la_SOURCES = \
 	src/cli/bootview.c src/cli/bootview.h \
 	src/cli/coverage.c src/cli/coverage.h \
 	src/cli/hang.c src/cli/hang.h \
+	src/cli/journal.c src/cli/journal.h \
 	src/cli/kernlog.c src/cli/kernlog.h \
 	src/cli/ktrace.c src/cli/ktrace.h \
 	src/cli/logparse.c src/cli/logparse.h \
@@ -46,6 +47,7 @@ ER_CLI_TEST_LIBS = $(ER_CLI_LIBS) $(CRITERION_LIBS)
 ER_CLI_TESTS = \
 	tests/cli/test-options \
 	tests/cli/test-logparse \
+	tests/cli/test-journal \
 	tests/cli/test-summary \
 	tests/cli/test-units \
 	tests/cli/test-timeline \
@@ -65,6 +67,11 @@ tests_cli_test_logparse_CPPFLAGS = $(ER_CLI_TEST_CPP)
 tests_cli_test_logparse_CFLAGS = $(ER_CLI_TEST_CC)
 tests_cli_test_logparse_LDFLAGS = $(ER_CLI_TEST_LD)
 tests_cli_test_logparse_LDADD = $(ER_CLI_TEST_LIBS)
+tests_cli_test_journal_SOURCES = tests/cli/test-journal.c
+tests_cli_test_journal_CPPFLAGS = $(ER_CLI_TEST_CPP)
+tests_cli_test_journal_CFLAGS = $(ER_CLI_TEST_CC)
+tests_cli_test_journal_LDFLAGS = $(ER_CLI_TEST_LD)
+tests_cli_test_journal_LDADD = $(ER_CLI_TEST_LIBS)
 
 tests_cli_test_summary_SOURCES = tests/cli/test-summary.c
 tests_cli_test_summary_CPPFLAGS = $(ER_CLI_TEST_CPP)

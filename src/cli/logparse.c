@@ -456,3 +456,39 @@ bool er_parse_iso8601(const char *s, int64_t *ns_out)
     *ns_out = secs * 1000000000 + frac;
     return true;
 }
+
+bool er_json_each_member(char *line, er_json_member_fn fn, void *ctx)
+{
+    struct cursor c = { .p = line };
+    if (!expect(&c, '{'))
+        return false;
+    skip_ws(&c);
+    if (*c.p == '}') {
+        c.p++;
+    } else {
+        for (;;) {
+            char *key = parse_string(&c);
+            if (key == NULL || !expect(&c, ':'))
+                return false;
+            skip_ws(&c);
+            const char *value = NULL;
+            if (*c.p == '"') {
+                value = parse_string(&c);
+                if (value == NULL)
+                    return false;
+            } else if (!skip_value(&c, 1)) {
+                return false;
+            }
+            fn(key, value, ctx);
+            skip_ws(&c);
+            if (*c.p == '}') {
+                c.p++;
+                break;
+            }
+            if (!expect(&c, ','))
+                return false;
+        }
+    }
+    skip_ws(&c);
+    return *c.p == '\0';
+}

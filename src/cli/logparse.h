@@ -28,6 +28,12 @@ struct er_parsed {
  * JSON type are skipped, so records of a later version still parse. */
 enum er_parse_status er_parse_record(char *line, struct er_parsed *out);
 
+/* Walks one JSON object (line, modified in place), calling fn with each member's key and, for a
+ * string, its unescaped value (NULL for a value of any other type). False when the line is not
+ * one JSON object; fn may have been called for the members before the fault. */
+typedef void (*er_json_member_fn)(const char *key, const char *string_value, void *ctx);
+bool er_json_each_member(char *line, er_json_member_fn fn, void *ctx);
+
 /* "2026-11-23T01:54:05.123456Z" to nanoseconds since the epoch; 0 to 9 fraction digits. */
 bool er_parse_iso8601(const char *s, int64_t *ns_out);
 

@@ -64,6 +64,7 @@ const char er_cli_usage_report[] =
     "Usage: earlyrandom report [--json] [--svg FILE] [--html FILE] LOG...\n"
     "       earlyrandom report [--json] [--svg|--html FILE] --kmsg[=FILE] [LOG]...\n"
     "       earlyrandom report [OPTION]... --trace FILE [--root DIR] [LOG]...\n"
+    "       earlyrandom report [OPTION]... --journal FILE [LOG]...\n"
     "Print a table per program (requests by API, bytes, waits, weak bytes, EAGAIN)\n"
     "from logs written with --log, EARLYRANDOM_LOG or /etc/earlyrandom.conf, then the\n"
     "boot audit: which programs asked for entropy while the kernel's own pool was\n"
@@ -75,6 +76,13 @@ const char er_cli_usage_report[] =
     "      --json        one JSON object instead of the tables\n"
     "      --kmsg        also read the kernel log (/dev/kmsg), for log = kmsg\n"
     "      --kmsg=FILE   read a saved kernel log (dmesg, journalctl -k) instead\n"
+    "      --journal=FILE  the journal, for log = journal: what 'journalctl -b -o json\n"
+    "                    --all' wrote ('-' is stdin); a record counts only if the\n"
+    "                    journal vouches for its sender (its _PID is the record's\n"
+    "                    pid, or it came from /dev/kmsg, which only root writes),\n"
+    "                    and is named by the sender's _EXE; the others are\n"
+    "                    reported as forged, journald's 'Suppressed N messages'\n"
+    "                    and 'Missed N kernel messages' as lost\n"
     "      --trace=FILE  the kernel's trace of getrandom and exec (tracefs text, as\n"
     "                    'audit enable --kernel-trace' sets up; - is stdin): for\n"
     "                    each process it shows asking before 'crng init done' (from\n"
@@ -108,7 +116,9 @@ const char er_cli_usage_audit[] =
     "so nothing changes for any program, and log = WHERE) and then adds the library\n"
     "to /etc/ld.so.preload, so that every dynamically linked program started from\n"
     "then on, setuid ones included, logs its entropy requests. Reboot, then run\n"
-    "'earlyrandom report /run/earlyrandom.log' (or 'report --kmsg'). 'disable'\n"
+    "'EARLYRANDOM_LOG=none journalctl -b -o json --all > boot.json', then\n"
+    "'earlyrandom report --journal boot.json' (with --log FILE: 'earlyrandom report\n"
+    "FILE'). 'disable'\n"
     "removes the entry (keeping every other one) and the files 'enable' wrote.\n"
     "'status' says whether it is enabled and how many records the log holds.\n"
     "Every file is replaced atomically (written aside, synced, renamed).\n"
@@ -133,6 +143,7 @@ const char er_cli_usage_audit[] =
 
 #define ER_ACCEPT_PICTURE "a file name, or - for stdout"
 #define ER_ACCEPT_TRACE "a saved tracefs trace file, or - for stdin"
+#define ER_ACCEPT_JOURNAL "the output of journalctl -o json saved in a file, or - for stdin"
 #define ER_ACCEPT_KMSG "nothing (/dev/kmsg), or =FILE: a saved dmesg or journalctl -k"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -178,7 +189,7 @@ static int bad_value(char *err, size_t errlen, const char *option, const char *v
 
 enum {
     OPT_LOG_ALL = 256, OPT_FAIL_ON_HANG, OPT_SUMMARY, OPT_JSON, OPT_KMSG, OPT_SVG, OPT_HTML,
-    OPT_ROOT, OPT_AUDIT_LOG, OPT_LIBRARY, OPT_TRACE, OPT_KERNEL_TRACE,
+    OPT_ROOT, OPT_AUDIT_LOG, OPT_LIBRARY, OPT_TRACE, OPT_KERNEL_TRACE, OPT_JOURNAL,
 };
 
 /* What a value-taking option accepts, for "needs a value" and "is not valid" messages. */
@@ -311,6 +322,7 @@ static int parse_report(int argc, char **argv, struct er_cli_options *o, char *e
         { "svg", required_argument, NULL, OPT_SVG },
         { "html", required_argument, NULL, OPT_HTML },
         { "trace", required_argument, NULL, OPT_TRACE },
+        { "journal", required_argument, NULL, OPT_JOURNAL },
         { "root", required_argument, NULL, OPT_ROOT },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
@@ -331,6 +343,11 @@ static int parse_report(int argc, char **argv, struct er_cli_options *o, char *e
                 return bad_value(err, errlen, "--trace", optarg, ER_ACCEPT_TRACE);
             o->trace = optarg;
             break;
+        case OPT_JOURNAL:
+            if (optarg[0] == '\0')
+                return bad_value(err, errlen, "--journal", optarg, ER_ACCEPT_JOURNAL);
+            o->journal = optarg;
+            break;
         case OPT_ROOT:
             if (optarg[0] == '\0')
                 return bad_value(err, errlen, "--root", optarg, "a directory");
@@ -350,13 +367,16 @@ static int parse_report(int argc, char **argv, struct er_cli_options *o, char *e
                             optopt == OPT_SVG ? "--svg" : "--html", ER_ACCEPT_PICTURE);
             if (optopt == OPT_TRACE)
                 return fail(err, errlen, "option --trace needs a value (%s)", ER_ACCEPT_TRACE);
+            if (optopt == OPT_JOURNAL)
+                return fail(err, errlen, "option --journal needs a value (%s)",
+                            ER_ACCEPT_JOURNAL);
             if (optopt == OPT_ROOT)
                 return fail(err, errlen, "option --root needs a value (a directory)");
             return getopt_error(argv, c, err, errlen);
         default: return getopt_error(argv, c, err, errlen);
         }
     }
-    if (optind >= argc && !o->kmsg && o->trace == NULL)
+    if (optind >= argc && !o->kmsg && o->trace == NULL && o->journal == NULL)
         return fail(err, errlen, "report: no log file given (use '-' for stdin)");
     if (o->root != NULL && o->trace == NULL)
         return fail(err, errlen, "report: --root applies only with --trace (it is where the "
@@ -366,6 +386,14 @@ static int parse_report(int argc, char **argv, struct er_cli_options *o, char *e
             if (strcmp(argv[i], "-") == 0)
                 return fail(err, errlen, "report: --trace - and the log '-' both read stdin; "
                                          "give one a file name");
+    if (o->journal != NULL && strcmp(o->journal, "-") == 0) {
+        bool other_stdin = o->trace != NULL && strcmp(o->trace, "-") == 0;
+        for (int i = optind; i < argc; i++)
+            other_stdin = other_stdin || strcmp(argv[i], "-") == 0;
+        if (other_stdin)
+            return fail(err, errlen, "report: --journal - and another input both read stdin; "
+                                     "give one a file name");
+    }
     bool svg_out = o->svg != NULL && strcmp(o->svg, "-") == 0;
     bool html_out = o->html != NULL && strcmp(o->html, "-") == 0;
     if (svg_out && html_out)

@@ -46,10 +46,11 @@ struct er_cli_options {
     bool kmsg;         /* also read the kernel log (/dev/kmsg, or kmsg_file) */
     const char *kmsg_file; /* --kmsg=FILE: a saved kernel log instead of /dev/kmsg */
     const char *trace;     /* --trace FILE: the kernel's getrandom trace (tracefs text) */
+    const char *journal;   /* --journal FILE: journalctl -o json output, for log = journal */
     const char *root;      /* --root DIR: where the traced system's binaries are */
     const char *svg;   /* write the timeline picture here ("-": stdout, instead of the tables) */
     const char *html;  /* write the picture and the tables as one HTML page here */
-    char *const *logs; /* NULL-terminated; empty only with kmsg */
+    char *const *logs; /* NULL-terminated; empty only with kmsg, trace or journal */
 
     /* ready: NULL to use $EARLYRANDOM_READY_FILE */
     const char *ready_path;

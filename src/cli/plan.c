@@ -86,8 +86,10 @@ static int plan_log_target(const struct er_cli_options *o, const struct er_inher
     plan->log_to_file = kind == ER_LOG_FILE;
     if (plan->log_to_file && !er_absolute_path(path, cwd, plan->log_path, sizeof plan->log_path))
         return fail(err, errlen, "--log: the path is too long");
-    if (kind == ER_LOG_KMSG || kind == ER_LOG_SYSLOG)
-        plan->log_direct = kind == ER_LOG_KMSG ? "kmsg" : "syslog";
+    if (kind == ER_LOG_KMSG || kind == ER_LOG_SYSLOG || kind == ER_LOG_JOURNAL)
+        plan->log_direct = kind == ER_LOG_KMSG     ? "kmsg"
+                           : kind == ER_LOG_SYSLOG ? "syslog"
+                                                   : "journal";
     plan->render = o->quiet || kind == ER_LOG_NONE || plan->log_direct ? ER_RENDER_NONE
                    : kind == ER_LOG_FILE                               ? ER_RENDER_HANGS
                                                                        : ER_RENDER_ALL;

@@ -32,7 +32,7 @@ struct er_plan {
     char epoch[32];               /* empty when an inherited EARLYRANDOM_EPOCH is kept */
     bool log_to_file;             /* the user asked for a log file: log_path, else a private one */
     char log_path[ER_PATH_MAX];   /* absolute */
-    const char *log_direct;       /* "kmsg" or "syslog": passed on, nothing to read back */
+    const char *log_direct; /* "kmsg", "syslog" or "journal": passed on, nothing to read back */
     enum er_render render;
     bool show_post_init; /* show records of requests made after init (--log-all) */
     bool hang_off;

@@ -9,6 +9,7 @@
 
 #include "bootview.h"
 #include "coverage.h"
+#include "journal.h"
 #include "kernlog.h"
 #include "ktrace.h"
 #include "logparse.h"
@@ -106,10 +107,31 @@ static void add_record(struct report_ctx *rc, const struct er_record *r, bool ha
     rc->oom = rc->oom || !ok;
 }
 
-/* Keeps a well-formed record for later; what is not one is counted at once, as without --trace. */
-static bool keep_json(struct report_ctx *rc, const char *json, const char *where)
+/* Whether a record from the journal counts: a forged one is counted as such and dropped, a vouched
+ * one takes the sender's executable. */
+static bool vouched(struct report_ctx *rc, const struct er_journal_entry *sender,
+                    struct er_record *rec)
 {
-    char *copy = strdup(json);
+    switch (er_journal_vouch(sender, rec)) {
+    case ER_JOURNAL_FORGED: rc->src.journal_forged++; return false;
+    case ER_JOURNAL_ROOT_WROTE: rc->src.journal_from_kmsg++; return true;
+    case ER_JOURNAL_VOUCHED: rc->src.journal_exe_unread += sender->exe == NULL; return true;
+    }
+    return true;
+}
+
+/* Keeps a well-formed record for later; what is not one is counted at once, as without --trace.
+ * A record from the journal keeps the sender's executable after its text. */
+static bool keep_json(struct report_ctx *rc, const char *json, const char *where,
+                      const struct er_journal_entry *sender)
+{
+    size_t json_len = strlen(json);
+    const char *exe = sender != NULL && sender->exe != NULL ? sender->exe : "";
+    char *copy = malloc(json_len + 1 + strlen(exe) + 1);
+    if (copy != NULL) {
+        memcpy(copy, json, json_len + 1);
+        strcpy(copy + json_len + 1, exe);
+    }
     if (copy == NULL ||
         !er_reserve((void **)&rc->kept, &rc->kept_cap, rc->nkept, sizeof rc->kept[0])) {
         free(copy);
@@ -118,6 +140,14 @@ static bool keep_json(struct report_ctx *rc, const char *json, const char *where
     struct kept *k = &rc->kept[rc->nkept];
     enum er_parse_status st = er_parse_record(copy, &k->parsed);
     if (st == ER_PARSE_OK && strcmp(k->parsed.rec.event, "truncated") != 0) {
+        if (sender != NULL) {
+            struct er_journal_entry kept_sender = *sender;
+            kept_sender.exe = sender->exe != NULL ? copy + json_len + 1 : NULL;
+            if (!vouched(rc, &kept_sender, &k->parsed.rec)) {
+                free(copy);
+                return true;
+            }
+        }
         k->text = copy;
         rc->nkept++;
         return true;
@@ -129,15 +159,21 @@ static bool keep_json(struct report_ctx *rc, const char *json, const char *where
     return ok;
 }
 
-static void add_json(struct report_ctx *rc, char *json, const char *where)
+/* sender: the journal entry that carried the record, NULL for other sources. */
+static void add_json_from(struct report_ctx *rc, char *json, const char *where,
+                          const struct er_journal_entry *sender)
 {
-    er_kernlog_unescape(json);
+    if (sender == NULL) /* journald has decoded the kernel log's escapes already */
+        er_kernlog_unescape(json);
     if (rc->keep) {
-        rc->oom = rc->oom || !keep_json(rc, json, where);
+        rc->oom = rc->oom || !keep_json(rc, json, where, sender);
         return;
     }
     struct er_parsed parsed;
     enum er_parse_status st = er_parse_record(json, &parsed);
+    if (st == ER_PARSE_OK && sender != NULL && strcmp(parsed.rec.event, "truncated") != 0 &&
+        !vouched(rc, sender, &parsed.rec))
+        return;
     uint64_t before = rc->summary.malformed;
     bool ok = er_summary_add_parsed(&rc->summary, st, &parsed, where);
     if (st == ER_PARSE_OK)
@@ -146,6 +182,11 @@ static void add_json(struct report_ctx *rc, char *json, const char *where)
         ok = er_timeline_add(&rc->timeline, &parsed.rec, parsed.has_time) && ok;
     rc->oom = rc->oom || !ok;
     track_malformed(rc, before);
+}
+
+static void add_json(struct report_ctx *rc, char *json, const char *where)
+{
+    add_json_from(rc, json, where, NULL);
 }
 
 /* The kernel's own moment of init, for the picture. from_kmsg: /dev/kmsg gave the time. */
@@ -205,6 +246,36 @@ static void report_line(char *line, bool too_long, void *ctx)
             rc->looks_like_dump = rc->line == 1 && looks_like_log_line(line);
         }
         return;
+    }
+}
+
+/* One entry of journalctl -o json: a record, a note of lost messages, the kernel's init. */
+static void journal_line(char *line, bool too_long, void *ctx)
+{
+    struct report_ctx *rc = ctx;
+    char where[512];
+    rc->line++;
+    snprintf(where, sizeof where, "%s:%lu", rc->name, rc->line);
+    struct er_journal_entry e;
+    /* An entry longer than any record of ours is another program's. */
+    switch (too_long ? ER_JOURNAL_OTHER : er_journal_parse(line, &e)) {
+    case ER_JOURNAL_BLANK: return;
+    case ER_JOURNAL_RECORD: add_json_from(rc, e.message, where, &e); return;
+    case ER_JOURNAL_RATELIMITED:
+        rc->src.journal_ratelimited += e.lost;
+        rc->src.journal_ratelimit_notes++;
+        return;
+    case ER_JOURNAL_KMSG_MISSED: rc->src.journal_kmsg_missed += e.lost; return;
+    case ER_JOURNAL_CRNG_DONE:
+        if (e.has_boot && !rc->has_crng_file) {
+            rc->has_crng_file = true;
+            rc->crng_file_ns = e.boot_ns;
+        }
+        if (e.has_boot && rc->picture)
+            er_timeline_note_crng(&rc->timeline, true, e.boot_ns);
+        return;
+    case ER_JOURNAL_MALFORMED:
+    case ER_JOURNAL_OTHER: rc->src.other_lines++; return;
     }
 }
 
@@ -481,8 +552,10 @@ int er_cli_report(const struct er_cli_options *o)
     size_t nlogs = 0;
     while (o->logs != NULL && o->logs[nlogs] != NULL)
         nlogs++;
-    /* The files in the order they are read: the logs, the saved kernel log, the trace. */
-    size_t n = nlogs + (o->kmsg_file != NULL) + (o->trace != NULL);
+    /* The files in the order they are read: the logs, the saved kernel log, the journal, the
+     * trace. */
+    size_t n = nlogs + (o->kmsg_file != NULL) + (o->journal != NULL) + (o->trace != NULL);
+    size_t journal_at = nlogs + (o->kmsg_file != NULL);
     const char **files = calloc(n + 1, sizeof *files), **options = calloc(n + 1, sizeof *options);
     int *fds = calloc(n + 1, sizeof *fds);
     if (files == NULL || options == NULL || fds == NULL) {
@@ -497,6 +570,10 @@ int er_cli_report(const struct er_cli_options *o)
     if (o->kmsg_file != NULL) {
         options[nlogs] = "--kmsg ";
         files[nlogs] = o->kmsg_file;
+    }
+    if (o->journal != NULL) {
+        options[journal_at] = "--journal ";
+        files[journal_at] = o->journal;
     }
     if (o->trace != NULL) {
         options[n - 1] = "--trace ";
@@ -516,12 +593,15 @@ int er_cli_report(const struct er_cli_options *o)
     er_ktrace_init(&rc.trace);
     rc.picture = o->svg != NULL || o->html != NULL;
     rc.keep = o->trace != NULL;
+    rc.src.journal = o->journal != NULL;
     int status = 0;
     for (size_t i = 0; i < n; i++) {
         const char *name = strcmp(files[i], "-") == 0 ? "stdin" : files[i];
         bool is_trace = o->trace != NULL && i == n - 1;
+        bool is_journal = o->journal != NULL && i == journal_at;
         begin_source(&rc, name);
-        if (!er_read_lines(fds[i], is_trace ? trace_line : report_line, &rc)) {
+        if (!er_read_lines(fds[i], is_trace ? trace_line : is_journal ? journal_line : report_line,
+                           &rc)) {
             fprintf(stderr, "earlyrandom: report: cannot read '%s': %s\n", name, strerror(errno));
             status = ER_EXIT_USAGE;
         }

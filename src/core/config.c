@@ -148,6 +148,10 @@ bool er_parse_log(const char *text, enum er_log_kind *kind, char *path, size_t p
         *kind = ER_LOG_SYSLOG;
         return true;
     }
+    if (strcmp(text, "journal") == 0) {
+        *kind = ER_LOG_JOURNAL;
+        return true;
+    }
     size_t n = strlen(text);
     if (n == 0 || n >= path_len)
         return false;

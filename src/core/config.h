@@ -32,6 +32,7 @@ enum er_log_kind {
     ER_LOG_NONE,
     ER_LOG_KMSG,   /* /dev/kmsg: the kernel log, there before any file system is writable */
     ER_LOG_SYSLOG, /* /dev/log */
+    ER_LOG_JOURNAL, /* journald's native socket; /dev/kmsg where it is not there yet */
 };
 
 struct er_settings {
@@ -52,6 +53,14 @@ struct er_settings {
     uint32_t entropy_rate;    /* bits per second credited to the blocking pool (before 5.6) */
     bool kernel_log;          /* write the simulated kernel's messages as "kernel" records */
 };
+
+/* journald's native socket, the journal sink's destination unless EARLYRANDOM_JOURNAL_SOCKET
+ * names another (tests, or a journald in a container). */
+#define ER_JOURNAL_SOCKET "/run/systemd/journal/socket"
+/* The fields after a record's MESSAGE in its datagram: journalctl finds records with
+ * EARLYRANDOM_RECORD=1 (or -t earlyrandom); priority 6 is LOG_INFO. */
+#define ER_JOURNAL_RECORD_FIELDS                                                                   \
+    "\nSYSLOG_IDENTIFIER=earlyrandom\nEARLYRANDOM_RECORD=1\nPRIORITY=6\n"
 
 /* A kernel version as a number that orders like the versions: 4.19 is 4019, 6.1 is 6001. */
 #define ER_KERNEL_VERSION(major, minor) ((unsigned)(major) * 1000u + (unsigned)(minor))
@@ -76,6 +85,7 @@ struct er_settings {
 #define ER_ENV_ENTROPY_RATE "EARLYRANDOM_ENTROPY_RATE"
 #define ER_ENV_KERNEL_LOG "EARLYRANDOM_KERNEL_LOG"
 #define ER_ENV_CONFIG "EARLYRANDOM_CONFIG"
+#define ER_ENV_JOURNAL_SOCKET "EARLYRANDOM_JOURNAL_SOCKET"
 /* Set by the earlyrandom command when its seccomp filter watches the tree ("1"). */
 #define ER_ENV_FILTERED "EARLYRANDOM_FILTERED"
 
@@ -86,7 +96,7 @@ struct er_settings {
 #define ER_ACCEPT_EPOCH "process, boot, or a CLOCK_BOOTTIME instant in nanoseconds"
 #define ER_ACCEPT_READY_FILE "a non-empty path"
 #define ER_ACCEPT_WEAK "real, deterministic, deterministic:SEED (SEED a decimal number below 2^64)"
-#define ER_ACCEPT_LOG "a file path, stderr, kmsg, syslog, or none"
+#define ER_ACCEPT_LOG "a file path, stderr, journal, kmsg, syslog, or none"
 #define ER_ACCEPT_LOG_ALL "0 or 1"
 #define ER_ACCEPT_HANG_TIMEOUT "a duration such as 10s, 500ms, or off"
 #define ER_ACCEPT_KERNEL \

@@ -72,6 +72,7 @@ static const char *const known_variables[] = {
     ER_ENV_WEAK "=",   ER_ENV_LOG "=",        ER_ENV_LOG_ALL "=", ER_ENV_HANG_TIMEOUT "=",
     ER_ENV_CONFIG "=", ER_ENV_RING "=",   ER_ENV_FILTERED "=",
     ER_ENV_KERNEL "=", ER_ENV_ENTROPY_RATE "=", ER_ENV_KERNEL_LOG "=",
+    ER_ENV_JOURNAL_SOCKET "=",
 };
 
 static bool is_known_variable(const char *entry)
@@ -295,7 +296,8 @@ static void load_settings(void)
         er_settings.log = ER_LOG_NONE;
     }
     er_pool_setup(&er_settings, start.ns);
-    er_sink_setup(&er_settings, secure ? NULL : lookup_variable(ER_ENV_RING, NULL));
+    er_sink_setup(&er_settings, secure ? NULL : lookup_variable(ER_ENV_RING, NULL),
+                  secure ? NULL : lookup_variable(ER_ENV_JOURNAL_SOCKET, NULL));
     bool nothing_to_log = er_settings.log == ER_LOG_NONE;
     if ((er_settings.policy == ER_POLICY_PASSTHROUGH && nothing_to_log) ||
         (!er_settings.log_all && er_kernel_same_after_init(er_settings.kernel) &&

@@ -8,8 +8,11 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <string.h>
 #include <unistd.h>
@@ -35,10 +38,19 @@ static int ring_state = RING_UNKNOWN;
 static char ring_path[128];
 static struct er_ring ring;
 
-void er_sink_setup(const struct er_settings *s, const char *ring_variable)
+/* Where the journal sink sends its datagrams, copied because the program may change its
+ * environment later. */
+static struct sockaddr_un journal_address = { .sun_family = AF_UNIX,
+                                              .sun_path = ER_JOURNAL_SOCKET };
+
+void er_sink_setup(const struct er_settings *s, const char *ring_variable,
+                   const char *journal_socket_variable)
 {
     kind = s->log;
     path = s->log_path;
+    if (journal_socket_variable != NULL && journal_socket_variable[0] != '\0' &&
+        strlen(journal_socket_variable) < sizeof journal_address.sun_path)
+        strcpy(journal_address.sun_path, journal_socket_variable);
     if (kind != ER_LOG_FILE || ring_variable == NULL || ring_variable[0] == '\0' ||
         strlen(ring_variable) >= sizeof ring_path)
         ring_state = RING_NONE;
@@ -60,7 +72,8 @@ void er_sink_setup(const struct er_settings *s, const char *ring_variable)
 
 size_t er_sink_record_max(void)
 {
-    return kind == ER_LOG_KMSG ? ER_KMSG_RECORD_MAX : ER_RECORD_MAX;
+    /* The journal sink may have to fall back to the kernel log, so its records fit there too. */
+    return kind == ER_LOG_KMSG || kind == ER_LOG_JOURNAL ? ER_KMSG_RECORD_MAX : ER_RECORD_MAX;
 }
 
 static bool fd_is(int fd, uint64_t dev, uint64_t ino)
@@ -227,6 +240,122 @@ static void write_syslog(const char *record, size_t len)
     __close(fd);
 }
 
+static const char journal_fields[] = ER_JOURNAL_RECORD_FIELDS;
+
+/* One datagram of journald's native protocol, with the record as MESSAGE; returns what sendmsg
+ * did, errno set on failure. */
+static ssize_t send_journal_datagram(int fd, const char *record, size_t len, int flags)
+{
+    static const char message_field[] = "MESSAGE=";
+    /* A record ends in '\n', which would end the field early; the record has no other newline. */
+    if (len > 0 && record[len - 1] == '\n')
+        len--;
+    struct iovec iov[3] = {
+        { .iov_base = (void *)message_field, .iov_len = sizeof message_field - 1 },
+        { .iov_base = (void *)record, .iov_len = len },
+        { .iov_base = (void *)journal_fields, .iov_len = sizeof journal_fields - 1 },
+    };
+    struct msghdr mh = {
+        .msg_name = &journal_address,
+        .msg_namelen = sizeof journal_address,
+        .msg_iov = iov,
+        .msg_iovlen = 3,
+    };
+    ssize_t sent;
+    while ((sent = sendmsg(fd, &mh, flags | MSG_NOSIGNAL)) < 0 && errno == EINTR)
+        continue;
+    return sent;
+}
+
+/* How long a record waits for room in journald's queue before the kernel log takes it: journald is
+ * busy then (or not started yet), not gone, and systemd's own clients wait for it too. */
+#define JOURNAL_FULL_WAIT_SECONDS 2
+
+/* Whether waiting for room in journald's queue could only mean waiting for oneself. */
+static bool must_not_wait_for_journald(void)
+{
+    /* PID 1 starts journald, and journald itself is the queue's only reader (its task name is
+     * cut to 15 characters). */
+    char task_name[16] = "";
+    return getpid() == 1 ||
+           (prctl(PR_GET_NAME, task_name) == 0 && strcmp(task_name, "systemd-journal") == 0);
+}
+
+/* PID 1's records that journald cannot take yet (no socket before /run and journald's socket
+ * exist, or a full queue PID 1 must not wait on): kept in order, in memory only PID 1 ever
+ * touches, and sent before its next record once the socket takes them. The kernel log, the other
+ * place root can write, lost hundreds of them from its ring buffer on a real boot, since PID 1
+ * asks hundreds of times before journald runs. Records end in '\n', which separates them here. */
+#define HELD_BYTES (512 * 1024)
+static char held[HELD_BYTES];
+static size_t held_start, held_end;
+static int held_busy; /* taken without waiting: a signal handler or another thread finds it busy */
+
+static bool take_held(void)
+{
+    return __atomic_exchange_n(&held_busy, 1, __ATOMIC_ACQUIRE) == 0;
+}
+
+static void release_held(void) { __atomic_store_n(&held_busy, 0, __ATOMIC_RELEASE); }
+
+/* Sends the held records in order until journald refuses one; returns whether none is left. */
+static bool send_held(int fd)
+{
+    while (held_start < held_end) {
+        const char *record = held + held_start;
+        const char *end = memchr(record, '\n', held_end - held_start);
+        size_t len = end != NULL ? (size_t)(end - record) + 1 : held_end - held_start;
+        if (send_journal_datagram(fd, record, len, MSG_DONTWAIT) < 0)
+            return false;
+        held_start += len;
+    }
+    held_start = held_end = 0;
+    return true;
+}
+
+static bool hold(const char *record, size_t len)
+{
+    if (held_end + len > sizeof held && held_start > 0) {
+        memmove(held, held + held_start, held_end - held_start);
+        held_end -= held_start;
+        held_start = 0;
+    }
+    if (len == 0 || record[len - 1] != '\n' || held_end + len > sizeof held)
+        return false;
+    memcpy(held + held_end, record, len);
+    held_end += len;
+    return true;
+}
+
+/* To journald, whose socket vouches for the sender's pid, uid and executable. PID 1 holds what
+ * journald cannot take yet (above). For another process where the socket is not there yet
+ * (systemd's generators, before journald's socket is bound), the kernel log takes the record:
+ * only root can write it, and journald imports it when it starts. A full queue makes a process
+ * wait a bounded time, except journald itself. */
+static void write_journal(const char *record, size_t len)
+{
+    int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    bool sent = false;
+    if (getpid() == 1 && take_held()) {
+        sent = fd >= 0 && send_held(fd) &&
+               send_journal_datagram(fd, record, len, MSG_DONTWAIT) >= 0;
+        if (!sent)
+            sent = hold(record, len);
+        release_held();
+    } else if (fd >= 0) {
+        sent = send_journal_datagram(fd, record, len, MSG_DONTWAIT) >= 0;
+        bool queue_full = !sent && (errno == EAGAIN || errno == EWOULDBLOCK);
+        struct timeval wait = { .tv_sec = JOURNAL_FULL_WAIT_SECONDS };
+        if (queue_full && !must_not_wait_for_journald() &&
+            setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &wait, sizeof wait) == 0)
+            sent = send_journal_datagram(fd, record, len, 0) >= 0;
+    }
+    if (fd >= 0)
+        __close(fd);
+    if (!sent)
+        write_kmsg(record, len);
+}
+
 void er_sink_write(const char *record, size_t len)
 {
     /* The usual way under the command: no descriptor, so nothing to hold against closes. */
@@ -252,6 +381,9 @@ void er_sink_write(const char *record, size_t len)
         break;
     case ER_LOG_SYSLOG:
         write_syslog(record, len);
+        break;
+    case ER_LOG_JOURNAL:
+        write_journal(record, len);
         break;
     case ER_LOG_NONE:
         break;

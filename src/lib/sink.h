@@ -1,6 +1,7 @@
 /* Where log records go. The program owns every descriptor number, so the library holds none between
- * two calls: a record to a file, the kernel log or syslog opens, writes once and closes; under the
- * earlyrandom command a record to its log goes into the command's shared-memory ring instead. */
+ * two calls: a record to a file, the kernel log, syslog or the journal opens, writes once and
+ * closes; under the earlyrandom command a record to its log goes into the command's shared-memory
+ * ring instead. */
 #ifndef ER_SINK_H
 #define ER_SINK_H
 
@@ -14,8 +15,10 @@
 /* The largest record this sink takes whole. */
 size_t er_sink_record_max(void) __attribute__((visibility("hidden")));
 
-/* ring_variable: where the earlyrandom command's ring is (EARLYRANDOM_RING), or NULL. */
-void er_sink_setup(const struct er_settings *s, const char *ring_variable)
+/* ring_variable: where the earlyrandom command's ring is (EARLYRANDOM_RING), or NULL;
+ * journal_socket_variable: EARLYRANDOM_JOURNAL_SOCKET, or NULL for journald's own socket. */
+void er_sink_setup(const struct er_settings *s, const char *ring_variable,
+                   const char *journal_socket_variable)
     __attribute__((visibility("hidden")));
 
 /* In a fork child: no thread of the parent is writing or closing there. */

@@ -102,6 +102,7 @@ Test(preload, values_of_the_options)
 {
     cr_assert(er_audit_valid_log("/run/earlyrandom.log"));
     cr_assert(er_audit_valid_log("kmsg"));
+    cr_assert(er_audit_valid_log("journal"));
     cr_assert(er_audit_valid_log("syslog"));
     cr_assert(!er_audit_valid_log("run/earlyrandom.log"), "relative: each process has its own cwd");
     cr_assert(!er_audit_valid_log("stderr"));
@@ -309,9 +310,8 @@ Test(audit, enable_keeps_the_other_entries_in_their_order_and_says_how_to_undo)
     char *pre = read_file(root, "/etc/ld.so.preload");
     cr_assert_str_eq(pre, "/usr/lib/a.so\n/opt/b.so:/opt/c.so\n" IN_ROOT_LIB "\n");
     char *conf = read_file(root, "/etc/earlyrandom.conf");
-    cr_assert(strstr(conf, "\npolicy = passthrough\nlog = /run/earlyrandom.log\nlog_all = 1\n") !=
-                  NULL,
-              "%s", conf);
+    cr_assert(strstr(conf, "\npolicy = passthrough\nlog = journal\nlog_all = 1\n") != NULL, "%s",
+              conf);
     assert_root_file(root, "/etc/ld.so.preload", 0644);
     assert_root_file(root, "/etc/earlyrandom.conf", 0644);
     assert_no_temporaries(root);
@@ -340,8 +340,7 @@ Test(audit, enable_keeps_the_other_entries_in_their_order_and_says_how_to_undo)
     cr_assert(strstr(r.out,
                      "    /opt/b.so\n    /opt/c.so\n    " IN_ROOT_LIB "   (earlyrandom)\n") != NULL,
               "%s", r.out);
-    cr_assert(strstr(r.out, "policy = passthrough, log = /run/earlyrandom.log") != NULL, "%s",
-              r.out);
+    cr_assert(strstr(r.out, "policy = passthrough, log = journal") != NULL, "%s", r.out);
     spawn_free(&r);
 
     /* disable takes ours only */
@@ -540,6 +539,34 @@ Test(audit, tmpfiles_entry_makes_the_log_writable_for_every_user)
     remove_root(root);
 }
 
+/* The default log is the journal, which vouches for each sender: no log file writable by every
+ * user (and so forgeable), no tmpfiles.d rule to make one. */
+Test(audit, enable_logs_to_the_journal_by_default_with_no_tmpfiles_rule)
+{
+    char root[64], p[512];
+    make_root(root);
+    path_in(p, sizeof p, root, "/etc/tmpfiles.d");
+    cr_assert_eq(mkdir(p, 0755), 0);
+    struct spawn_result r;
+    audit(&r, root, "enable", LIBOPT, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    char *conf = read_file(root, "/etc/earlyrandom.conf");
+    cr_assert(strstr(conf, "\nlog = journal\n") != NULL, "%s", conf);
+    cr_assert(!exists(root, "/etc/tmpfiles.d/earlyrandom-audit.conf"));
+    cr_assert(strstr(r.out, "earlyrandom report --journal boot.json") != NULL, "%s", r.out);
+    free(conf);
+    spawn_free(&r);
+    audit(&r, root, "status", NULL, NULL);
+    cr_assert(strstr(r.out, "log: the journal") != NULL, "%s", r.out);
+    spawn_free(&r);
+    audit(&r, root, "disable", NULL, NULL);
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    cr_assert(!exists(root, "/etc/earlyrandom.conf"));
+    cr_assert(!exists(root, "/etc/tmpfiles.d/earlyrandom-audit.conf"));
+    spawn_free(&r);
+    remove_root(root);
+}
+
 Test(audit, status_counts_the_records_and_warns_of_a_half_enabled_root)
 {
     char root[64];
@@ -549,7 +576,7 @@ Test(audit, status_counts_the_records_and_warns_of_a_half_enabled_root)
     cr_assert_eq(r.status, 0, "%s", r.err);
     cr_assert(strncmp(r.out, "earlyrandom audit: not enabled in ", 34) == 0, "%s", r.out);
     spawn_free(&r);
-    audit(&r, root, "enable", LIBOPT, NULL);
+    audit(&r, root, "enable", LIBOPT, "--log=/run/earlyrandom.log");
     spawn_free(&r);
     write_file(root, "/run/earlyrandom.log",
                "{\"boot_ms\":1.000,\"event\":\"request\",\"pid\":1,\"exe\":\"/"

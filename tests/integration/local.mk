@@ -23,6 +23,7 @@ ER_INTEGRATION_TESTS = \
 	tests/integration/test-entrypoints \
 	tests/integration/test-waiting \
 	tests/integration/test-config-and-log \
+	tests/integration/test-journal \
 	tests/integration/test-kernels \
 	tests/integration/test-programs
 check_PROGRAMS += $(ER_INTEGRATION_TESTS)
@@ -63,6 +64,11 @@ tests_integration_test_config_and_log_CPPFLAGS = $(ER_IT_CPP)
 tests_integration_test_config_and_log_CFLAGS = $(ER_IT_CC)
 tests_integration_test_config_and_log_LDADD = $(ER_IT_LIBS)
 tests_integration_test_config_and_log_LDFLAGS = $(SANITIZE_CFLAGS)
+tests_integration_test_journal_SOURCES = tests/integration/test_journal.c $(ER_IT_COMMON)
+tests_integration_test_journal_CPPFLAGS = $(ER_IT_CPP)
+tests_integration_test_journal_CFLAGS = $(ER_IT_CC)
+tests_integration_test_journal_LDADD = $(ER_IT_LIBS)
+tests_integration_test_journal_LDFLAGS = $(SANITIZE_CFLAGS)
 tests_integration_test_programs_SOURCES = tests/integration/test_programs.c $(ER_IT_COMMON)
 tests_integration_test_programs_CPPFLAGS = $(ER_IT_CPP)
 tests_integration_test_programs_CFLAGS = $(ER_IT_CC)

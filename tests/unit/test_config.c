@@ -306,6 +306,7 @@ static const struct accept_case accepts[] = {
     { V_LOG, "none", ER_LOG_NONE, 0 },
     { V_LOG, "kmsg", ER_LOG_KMSG, 0 },
     { V_LOG, "syslog", ER_LOG_SYSLOG, 0 },
+    { V_LOG, "journal", ER_LOG_JOURNAL, 0 },
     { V_LOG, "/var/log/er.jsonl", ER_LOG_FILE, 0 },
     { V_LOG, "relative.log", ER_LOG_FILE, 0 },
     { V_LOG, "-1", ER_LOG_FILE, 0 },                 /* a strange but legal file name */
