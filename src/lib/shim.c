@@ -169,10 +169,16 @@ static const char *executable_path(void)
 static pid_t cached_pid;
 static __thread pid_t cached_tid __attribute__((tls_model("initial-exec")));
 
+/* The kernel's name for the calling thread, read at its first record (name_of_thread). */
+#define THREAD_NAME_MAX 16
+static __thread char thread_name[THREAD_NAME_MAX] __attribute__((tls_model("initial-exec")));
+static __thread int thread_name_read __attribute__((tls_model("initial-exec")));
+
 static void forget_in_child(void)
 {
     cached_pid = 0;
     cached_tid = 0;
+    thread_name_read = 0; /* the child is likely to rename itself, as udevd's workers do */
     er_pool_forget_in_child();
     er_sink_forget_in_child();
     /* Another thread of the parent was loading the settings: the child loads them again rather
@@ -377,20 +383,24 @@ static int64_t realtime_ns(void)
 }
 
 /* The kernel's name for the calling thread (TASK_COMM_LEN bytes): systemd-udevd, its
- * "(udev-worker)" children and udevadm all run /usr/bin/udevadm, and only this tells them apart. */
-#define THREAD_NAME_MAX 16
-
-static const char *thread_name(char name[THREAD_NAME_MAX])
+ * "(udev-worker)" children and udevadm all run /usr/bin/udevadm, and only this tells them apart.
+ * Read once per thread, at its first record: the system call costs a microsecond on some
+ * machines, against a budget of two per record. A fork's child reads its own again. */
+static const char *name_of_thread(void)
 {
-    name[0] = '\0';
-    if (prctl(PR_GET_NAME, name) != 0)
-        name[0] = '\0';
-    name[THREAD_NAME_MAX - 1] = '\0';
-    return name[0] ? name : NULL;
+    if (!thread_name_read) {
+        char name[THREAD_NAME_MAX] = "";
+        if (prctl(PR_GET_NAME, name) != 0)
+            name[0] = '\0';
+        name[THREAD_NAME_MAX - 1] = '\0';
+        memcpy(thread_name, name, sizeof name);
+        thread_name_read = 1;
+    }
+    return thread_name[0] ? thread_name : NULL;
 }
 
 static void fill_record(struct er_record *rec, const struct er_request *q, const char *event,
-                        struct er_caller *who, char name[THREAD_NAME_MAX])
+                        struct er_caller *who)
 {
     memset(rec, 0, sizeof *rec);
     rec->event = event;
@@ -402,7 +412,7 @@ static void fill_record(struct er_record *rec, const struct er_request *q, const
     rec->pid = current_pid();
     rec->tid = current_tid();
     rec->exe = executable_path();
-    rec->comm = thread_name(name);
+    rec->comm = name_of_thread();
     rec->api = q->api;
     rec->device = q->device;
     rec->has_bytes = q->has_bytes;
@@ -432,8 +442,7 @@ static void log_request(const struct er_request *q, long long result, int err)
 {
     struct er_record rec;
     struct er_caller who;
-    char name[THREAD_NAME_MAX];
-    fill_record(&rec, q, "request", &who, name);
+    fill_record(&rec, q, "request", &who);
     rec.errno_name = err ? er_errno_name(err) : NULL;
     rec.has_result = true;
     rec.result = result;
@@ -457,9 +466,8 @@ static void log_hang(void *ctx, int64_t waited_ns)
     const char *frames[HANG_FRAMES];
     struct er_record rec;
     struct er_caller who;
-    char name[THREAD_NAME_MAX];
     q->waited_ns = waited_ns;
-    fill_record(&rec, q, "hang", &who, name);
+    fill_record(&rec, q, "hang", &who);
     rec.backtrace = frames;
     rec.backtrace_len = er_backtrace(frames, HANG_FRAMES, mem, HANG_BUFFER / 2);
     char *out = mem + HANG_BUFFER / 2;

@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -132,6 +133,16 @@ static int do_one(const char *action, char **args, int nargs)
     if (strcmp(action, "getrandom") == 0) {
         ssize_t r = getrandom(buf, n, nargs > 1 ? parse_flags(args[1]) : 0);
         report("getrandom", r, errno, buf, r > 0 && r <= 64 ? (size_t)r : 0);
+    } else if (strcmp(action, "renamed-child") == 0 && nargs > 0) {
+        /* renamed-child NAME: a forked child renames itself, as udevd's workers do, then asks */
+        pid_t pid = fork();
+        if (pid == 0) {
+            prctl(PR_SET_NAME, args[0]);
+            _exit(getrandom(buf, 16, 0) == 16 ? 0 : 1);
+        }
+        int status = 0;
+        waitpid(pid, &status, 0);
+        report("renamed-child", WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1, 0, buf, 0);
     } else if (strcmp(action, "syscall") == 0) {
         long r = syscall(SYS_getrandom, buf, n, nargs > 1 ? parse_flags(args[1]) : 0);
         report("syscall", r, errno, buf, r > 0 ? (size_t)r : 0);

@@ -138,6 +138,24 @@ Test(config_and_log, programs_that_share_an_executable_are_told_apart_by_their_n
               "the record names the executable and the name it ran under: %s", log);
 }
 
+Test(config_and_log, a_forked_child_that_renames_itself_is_logged_under_its_new_name)
+{
+    /* udevd's workers: the parent's name is known (it asked first), the child renames itself */
+    static char log_path[512], log_var[600];
+    snprintf(log_path, sizeof log_path, "%s", test_path("renamed.jsonl"));
+    unlink(log_path);
+    snprintf(log_var, sizeof log_var, "EARLYRANDOM_LOG=%s", log_path);
+    const char *env[] = { "EARLYRANDOM_POLICY=fallback", log_var, NULL };
+    const char *argv[] = { er_probe_plain, "seq", "getrandom", "16", ",", "renamed-child", "(udev-worker)", NULL };
+    struct spawn_result r;
+    run_program(&r, argv, env, true, 30000);
+    cr_expect(strstr(r.out, "ok renamed-child") != NULL, "got: %s %s", r.out, r.err);
+    char log[8192];
+    read_file(log_path, log, sizeof log);
+    cr_expect(count_lines_with(log, "\"comm\":\"er-probe\"") == 1, "the parent's record: %s", log);
+    cr_expect(count_lines_with(log, "\"comm\":\"(udev-worker)\"") == 1, "the renamed child's record: %s", log);
+}
+
 Test(config_and_log, stderr_gets_one_readable_line_per_request)
 {
     const char *env[] = { "EARLYRANDOM_POLICY=eagain", NULL };
