@@ -87,7 +87,10 @@ const char *er_record_program(const struct er_record *r)
     size_t comm_len = strlen(comm), base_len = strlen(base);
     if (strncmp(base, comm, comm_len) == 0 || strncmp(comm, base, base_len) == 0)
         return r->exe;
-    return comm;
+    /* both: the name tells the programs apart, the path says what file they ran */
+    static char both[4352];
+    snprintf(both, sizeof both, "%s (%s)", comm, r->exe);
+    return both;
 }
 
 unsigned er_record_engine(const struct er_record *r)

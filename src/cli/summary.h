@@ -83,9 +83,10 @@ void er_summary_print_json(struct er_summary *s, FILE *out);
 /* The same members without the braces, for a caller that adds its own. */
 void er_summary_print_json_members(struct er_summary *s, FILE *out);
 
-/* The name a record's program is listed under: its exe, or the kernel's name for the process
- * (comm) when that names another program, as systemd-udevd and its "(udev-worker)" forks, which
- * run udevadm's file. A thread's name is its own, so only a process's first thread counts. */
+/* The name a record's program is listed under: its exe, or "COMM (EXE)" when the kernel's name
+ * for the process names another program, as systemd-udevd and its "(udev-worker)" forks, which
+ * run udevadm's file. A thread's name is its own, so only a process's first thread counts. The
+ * result lives until the next call. */
 const char *er_record_program(const struct er_record *r);
 
 /* The engine that saw a record, as an ER_SEEN_* bit. */

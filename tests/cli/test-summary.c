@@ -255,8 +255,9 @@ Test(summary, programs_that_share_an_executable_are_listed_by_their_name)
     };
     for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++)
         cr_assert(er_summary_add_line(&s, lines[i], "x"));
-    const char *want[] = { "systemd-udevd", "(udev-worker)", "/usr/bin/udevadm", "/usr/bin/python3.11",
-                           "/usr/lib/systemd/systemd-journald", "systemd" };
+    const char *want[] = { "systemd-udevd (/usr/bin/udevadm)", "(udev-worker) (/usr/bin/udevadm)",
+                           "/usr/bin/udevadm", "/usr/bin/python3.11", "/usr/lib/systemd/systemd-journald",
+                           "systemd" };
     uint64_t requests[] = { 1, 2, 1, 2, 1, 1 };
     cr_assert_eq(s.len, sizeof want / sizeof want[0]);
     for (size_t i = 0; i < s.len; i++) {
