@@ -374,6 +374,11 @@ static void print_journal_sources(const struct er_boot_sources *src, FILE *out)
                 "%" PRIu64 " record%s named by the program they claim: the sender had exited "
                 "before journald read its executable (its pid is vouched for).\n",
                 src->journal_exe_unread, plural(src->journal_exe_unread));
+    if (src->journal_supervised > 0)
+        fprintf(out,
+                "%" PRIu64 " record%s of the syscall engine sent by the earlyrandom command that "
+                "traced the process (the journal vouches for the command, the command for it).\n",
+                src->journal_supervised, plural(src->journal_supervised));
     if (src->journal_forged > 0)
         fprintf(out,
                 "WARNING: %" PRIu64 " forged record%s left out: sent by another process than "
@@ -569,9 +574,10 @@ void er_boot_print_json_members(struct er_boot *b, const struct er_boot_sources 
     if (src->journal)
         fprintf(out,
                 ",\"journal\":{\"forged\":%" PRIu64 ",\"from_kmsg\":%" PRIu64
-                ",\"exe_unread\":%" PRIu64 ",\"ratelimited\":%" PRIu64
+                ",\"exe_unread\":%" PRIu64 ",\"supervised\":%" PRIu64 ",\"ratelimited\":%" PRIu64
                 ",\"ratelimit_notes\":%" PRIu64 ",\"kmsg_missed\":%" PRIu64 "}",
                 src->journal_forged, src->journal_from_kmsg, src->journal_exe_unread,
+                src->journal_supervised,
                 src->journal_ratelimited, src->journal_ratelimit_notes, src->journal_kmsg_missed);
     fputc('}', out);
     free(order);

@@ -53,6 +53,7 @@ struct er_boot_sources {
     uint64_t journal_forged;        /* records the journal does not vouch for: left out */
     uint64_t journal_from_kmsg;     /* records journald imported from /dev/kmsg (root wrote them) */
     uint64_t journal_exe_unread;    /* vouched, but journald could not read the sender's program */
+    uint64_t journal_supervised;    /* the syscall engine's, sent by this earlyrandom's own file */
     uint64_t journal_ratelimited;   /* messages journald's "Suppressed N messages" notes dropped */
     uint64_t journal_ratelimit_notes;
     uint64_t journal_kmsg_missed;   /* kernel log messages journald says it missed */

@@ -108,11 +108,15 @@ enum er_journal_kind er_journal_parse(char *line, struct er_journal_entry *e)
     return ER_JOURNAL_OTHER;
 }
 
-enum er_journal_verdict er_journal_vouch(const struct er_journal_entry *e, struct er_record *rec)
+enum er_journal_verdict er_journal_vouch(const struct er_journal_entry *e, struct er_record *rec,
+                                         const char *supervisor_exe)
 {
     /* journald imports /dev/kmsg with no sender; writing there takes root. */
     if (is(e->transport, "kernel"))
         return ER_JOURNAL_ROOT_WROTE;
+    if (e->has_pid && rec->pid != e->pid && is(rec->engine, "seccomp") && e->exe != NULL &&
+        supervisor_exe != NULL && strcmp(e->exe, supervisor_exe) == 0)
+        return ER_JOURNAL_SUPERVISED;
     if (!e->has_pid || rec->pid != e->pid)
         return ER_JOURNAL_FORGED;
     if (e->exe != NULL)

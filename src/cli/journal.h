@@ -40,10 +40,15 @@ enum er_journal_verdict {
     ER_JOURNAL_VOUCHED,   /* sent through a socket by the very process the record names */
     ER_JOURNAL_ROOT_WROTE, /* imported from /dev/kmsg, which only root can write */
     ER_JOURNAL_FORGED,    /* names another process than its sender, or came with no sender */
+    ER_JOURNAL_SUPERVISED, /* the syscall engine's, sent by the earlyrandom command that traced it */
 };
 
 /* Holds a parsed record against the entry's trusted fields. A vouched record gets the executable
- * journald read for the sender (_EXE) instead of the one it claims, when there is one. */
-enum er_journal_verdict er_journal_vouch(const struct er_journal_entry *e, struct er_record *rec);
+ * journald read for the sender (_EXE) instead of the one it claims, when there is one. The
+ * syscall engine's records are sent by the command, not the process they name: they count when
+ * the sender ran supervisor_exe, the file of the earlyrandom reading them (NULL: never), which
+ * an unprivileged user cannot replace when it is installed. */
+enum er_journal_verdict er_journal_vouch(const struct er_journal_entry *e, struct er_record *rec,
+                                         const char *supervisor_exe);
 
 #endif

@@ -45,6 +45,8 @@ struct report_ctx {
     unsigned long first_foreign;
     unsigned long first_malformed; /* line of its first malformed record, 0 if none */
     bool had_first_malformed;      /* the note's first location was set by an earlier source */
+
+    char own_exe[4096]; /* this command's file: the sender of the syscall engine's records */
 };
 
 /* The prefix of a line that a log tool wrote: "[    1.234567] " (dmesg), "-- Journal begins"
@@ -112,7 +114,8 @@ static void add_record(struct report_ctx *rc, const struct er_record *r, bool ha
 static bool vouched(struct report_ctx *rc, const struct er_journal_entry *sender,
                     struct er_record *rec)
 {
-    switch (er_journal_vouch(sender, rec)) {
+    switch (er_journal_vouch(sender, rec, rc->own_exe[0] ? rc->own_exe : NULL)) {
+    case ER_JOURNAL_SUPERVISED: rc->src.journal_supervised++; return true;
     case ER_JOURNAL_FORGED: rc->src.journal_forged++; return false;
     case ER_JOURNAL_ROOT_WROTE: rc->src.journal_from_kmsg++; return true;
     case ER_JOURNAL_VOUCHED: rc->src.journal_exe_unread += sender->exe == NULL; return true;
@@ -594,6 +597,10 @@ int er_cli_report(const struct er_cli_options *o)
     rc.picture = o->svg != NULL || o->html != NULL;
     rc.keep = o->trace != NULL;
     rc.src.journal = o->journal != NULL;
+    if (rc.src.journal) {
+        ssize_t len = readlink("/proc/self/exe", rc.own_exe, sizeof rc.own_exe - 1);
+        rc.own_exe[len > 0 ? len : 0] = '\0';
+    }
     int status = 0;
     for (size_t i = 0; i < n; i++) {
         const char *name = strcmp(files[i], "-") == 0 ? "stdin" : files[i];

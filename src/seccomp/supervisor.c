@@ -207,7 +207,7 @@ static void write_record(struct er_seccomp *s, const char *json, size_t len)
     }
     case ER_LOG_JOURNAL: {
         /* The command's own pid is the one journald vouches for, not the traced process's:
-         * 'report --journal' counts such records as forged (docs/boot-audit.md). */
+         * 'report --journal' takes the command's file (_EXE) as the voucher instead. */
         static const char message_field[] = "MESSAGE=", fields[] = ER_JOURNAL_RECORD_FIELDS;
         struct sockaddr_un addr = { .sun_family = AF_UNIX };
         const char *socket_path = getenv(ER_ENV_JOURNAL_SOCKET);

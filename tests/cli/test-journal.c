@@ -25,7 +25,7 @@ static enum er_journal_kind parse(const char *text, struct er_journal_entry *e)
 static enum er_journal_verdict vouch(const struct er_journal_entry *e, struct er_parsed *p)
 {
     cr_assert_eq(er_parse_record(e->message, p), ER_PARSE_OK, "%s", e->message);
-    return er_journal_vouch(e, &p->rec);
+    return er_journal_vouch(e, &p->rec, "/usr/bin/earlyrandom");
 }
 
 Test(journal, a_record_sent_by_the_process_it_names_is_vouched_for_and_named_by_its_exe)
@@ -54,6 +54,34 @@ Test(journal, a_record_naming_another_pid_than_its_sender_is_forged)
                        &e),
                  ER_JOURNAL_RECORD);
     struct er_parsed p;
+    cr_expect_eq(vouch(&e, &p), ER_JOURNAL_FORGED);
+}
+
+/* The syscall engine's record of pid 412, as the command writes it for the process it traced. */
+#define ENGINE_RECORD_412                                                                       \
+    "{\\\"event\\\":\\\"request\\\",\\\"pid\\\":412,\\\"tid\\\":412,\\\"api\\\":"              \
+    "\\\"SYS_getrandom\\\",\\\"engine\\\":\\\"seccomp\\\",\\\"bytes\\\":8}"
+
+Test(journal, the_syscall_engines_record_counts_when_the_earlyrandom_command_sent_it)
+{
+    struct er_journal_entry e;
+    struct er_parsed p;
+    cr_assert_eq(parse("{\"_TRANSPORT\":\"journal\",\"_PID\":\"77\",\"_EXE\":\"/usr/bin/earlyrandom\","
+                       "\"EARLYRANDOM_RECORD\":\"1\",\"MESSAGE\":\"" ENGINE_RECORD_412 "\"}",
+                       &e),
+                 ER_JOURNAL_RECORD);
+    cr_expect_eq(vouch(&e, &p), ER_JOURNAL_SUPERVISED);
+    /* another program sending the same, or a copy of the command elsewhere, forges it */
+    cr_assert_eq(parse("{\"_TRANSPORT\":\"journal\",\"_PID\":\"77\",\"_EXE\":\"/tmp/earlyrandom\","
+                       "\"EARLYRANDOM_RECORD\":\"1\",\"MESSAGE\":\"" ENGINE_RECORD_412 "\"}",
+                       &e),
+                 ER_JOURNAL_RECORD);
+    cr_expect_eq(vouch(&e, &p), ER_JOURNAL_FORGED);
+    /* a preload record sent by the command is not the engine's */
+    cr_assert_eq(parse("{\"_TRANSPORT\":\"journal\",\"_PID\":\"77\",\"_EXE\":\"/usr/bin/earlyrandom\","
+                       "\"EARLYRANDOM_RECORD\":\"1\",\"MESSAGE\":\"" RECORD_412 "\"}",
+                       &e),
+                 ER_JOURNAL_RECORD);
     cr_expect_eq(vouch(&e, &p), ER_JOURNAL_FORGED);
 }
 
