@@ -306,7 +306,16 @@ static void init_moment(struct work *w)
     }
 }
 
-/* PID 1's exec of another file than its first one: the switch from the initramfs to the root. */
+/* The initramfs's tools that PID 1 becomes to switch roots: still the initramfs's own files. */
+static bool switches_root(const char *filename)
+{
+    const char *slash = strrchr(filename, '/');
+    const char *base = slash ? slash + 1 : filename;
+    return strcmp(base, "run-init") == 0 || strcmp(base, "switch_root") == 0;
+}
+
+/* PID 1's exec of another file than its first one, past initramfs-tools' run-init or busybox's
+ * switch_root, which /init execs as PID 1 to switch: the real root's init. */
 static void find_real_init(struct work *w)
 {
     w->real_init_ns = INT64_MIN;
@@ -317,7 +326,7 @@ static void find_real_init(struct work *w)
             continue;
         if (first == NULL)
             first = e;
-        else if (strcmp(e->filename, first->filename) != 0) {
+        else if (strcmp(e->filename, first->filename) != 0 && !switches_root(e->filename)) {
             w->real_init_ns = e->ns;
             return;
         }
@@ -607,6 +616,17 @@ static bool judge_unlogged(struct work *w, struct binaries *b, struct er_cov_pro
                        "started before the library could load: exec'd at %s s, before PID 1 "
                        "exec'd the real root's init at %s s (the initramfs has no "
                        "/etc/ld.so.preload naming the library)",
+                       t1, t2);
+    }
+    /* A fork that exec'd nothing (udevd's workers) asking before the switch runs the initramfs's
+     * program, as kernel threads and their usermode helpers then do. */
+    if (p->exec == NULL && w->real_init_ns != INT64_MIN && p->first_ns < w->real_init_ns) {
+        secs(p->first_ns, t1, sizeof t1);
+        secs(w->real_init_ns, t2, sizeof t2);
+        return set_why(p, ER_COV_INITRAMFS,
+                       "ran in the initramfs: no exec of its own in the trace (a fork, as udevd's "
+                       "workers are), it asked at %s s, before PID 1 exec'd the real root's init "
+                       "at %s s (the initramfs has no /etc/ld.so.preload naming the library)",
                        t1, t2);
     }
     if (p->exec == NULL)

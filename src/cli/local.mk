@@ -121,5 +121,9 @@ EXTRA_DIST += \
 	tests/data/realboot/README.md \
 	tests/data/realboot/trace.txt \
 	tests/data/realboot/dmesg.txt \
-	tests/data/realboot/log.jsonl
+	tests/data/realboot/log.jsonl \
+	tests/data/initramfs/README.md \
+	tests/data/initramfs/trim.py \
+	tests/data/initramfs/trace.txt \
+	tests/data/initramfs/dmesg.txt
 CLEANFILES += tests/cli/setuid-true

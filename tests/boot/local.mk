@@ -6,7 +6,9 @@
 EXTRA_DIST += \
 	tests/boot/vm.test \
 	scripts/boot-vm.d/earlyrandom-vm-collect \
-	scripts/boot-vm.d/earlyrandom-vm-collect.service
+	scripts/boot-vm.d/earlyrandom-vm-collect.service \
+	scripts/boot-vm.d/earlyrandom-vm-early \
+	scripts/boot-vm.d/earlyrandom-vm-early.service
 dist_noinst_SCRIPTS += scripts/boot-vm
 
 # Without the check programs and the chroot test's root file system, which check-TESTS would build

@@ -16,6 +16,7 @@
 #define ER ER_ABS_BUILDDIR "/src/cli/earlyrandom"
 #define DATA ER_ABS_SRCDIR "/tests/cli/data/trace/"
 #define REALBOOT ER_ABS_SRCDIR "/tests/data/realboot/"
+#define INITRAMFS ER_ABS_SRCDIR "/tests/data/initramfs/"
 
 static void run(struct spawn_result *r, const char *const *args)
 {
@@ -309,6 +310,31 @@ Test(trace, real_boot_with_glibc_binaries)
                "\"unexplained\":[],");
     spawn_free(&r);
     remove_root(root);
+}
+
+/* The initramfs of one real boot (tests/data/initramfs, from scripts/boot-vm --initramfs):
+ * initramfs-tools' /init, its klibc tools, udevd and its workers, up to PID 1's exec of the real
+ * root's /sbin/init, which came after its exec of run-init. No library was there to log anything,
+ * and every process, the forks of udevd that exec nothing included, is said to be the
+ * initramfs's, with the moment of the switch to /sbin/init. */
+Test(trace, real_initramfs)
+{
+    struct spawn_result r;
+    RUN(&r, "report", "--json", "--trace", INITRAMFS "trace.txt", "--kmsg=" INITRAMFS "dmesg.txt",
+        "/dev/null");
+    cr_assert_eq(r.status, 0, "%s", r.err);
+    has(r.out, "\"coverage\":{\"trace_processes\":19,\"seen_by_library\":0,\"explained\":19,"
+               "\"unexplained\":[],");
+    size_t initramfs = 0;
+    for (const char *p = strstr(r.out, "\"reason\":\"initramfs\""); p != NULL;
+         p = strstr(p + 1, "\"reason\":\"initramfs\""))
+        initramfs++;
+    cr_assert_eq(initramfs, 19, "each of the 19 is the initramfs's:\n%s", r.out);
+    /* udevd's daemon fork and its workers: no exec of their own, but asked before the switch */
+    has(r.out, "\"pid\":114,\"tid\":114,\"process\":\"(udev-worker)\"");
+    has(r.out, "PID 1 exec'd the real root's init at 13.767914 s");
+    lacks(r.out, "13.515082");
+    spawn_free(&r);
 }
 
 /* ---- audit enable --kernel-trace ---- */
