@@ -87,5 +87,6 @@ void er_look_up_real_functions(void)
 #define ER_LOOK_UP(name, ret, params, fallback) look_up(#name, &er_slot_##name);
     ER_REAL_FUNCTIONS(ER_LOOK_UP)
 #undef ER_LOOK_UP
+    dlerror(); /* a function this C library lacks must not leave the program a dlerror() to find */
     errno = saved;
 }
