@@ -146,7 +146,8 @@ node_openssl_version() { node -p 'process.versions.openssl' 2>/dev/null | sed 's
 
 # node_links_system_libcrypto: true when node loads a shared libcrypto (Debian's nodejs) rather
 # than carrying OpenSSL inside its own binary (nodejs.org and nodesource builds).
-node_links_system_libcrypto() { ldd "$(command -v node)" 2>/dev/null | grep -q 'libcrypto\.so'; }
+# (grep reads all of ldd's output: with -q it could stop early, and ldd's SIGPIPE fail the pipeline.)
+node_links_system_libcrypto() { [ -n "$(ldd "$(command -v node)" 2>/dev/null | grep 'libcrypto\.so')" ]; }
 
 # ssh_openssl_version: the OpenSSL version OpenSSH reports ("OpenSSH_8.4p1 ..., OpenSSL 1.1.1w").
 ssh_openssl_version() { ssh -V 2>&1 | sed -n 's/.*OpenSSL \([0-9][^ ]*\).*/\1/p' | head -n 1; }
