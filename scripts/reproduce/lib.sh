@@ -99,6 +99,72 @@ else
     PY=$(command -v python3)
 fi
 
+# ---------------------------------------------------------------- what the programs here are
+# The outcome of a scenario depends on the versions of the programs it runs (Debian 11, 12 and 13
+# differ), so the expectations below are read from the programs themselves, never from the
+# distribution's name.
+
+# python_version: "3.11" for the interpreter the scenarios run.
+python_version() { "$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])'; }
+
+# python_has_mimalloc: true when the interpreter bundles mimalloc (CPython 3.13+, WITH_MIMALLOC in
+# its build configuration), whose initialization seeds itself with
+# syscall(SYS_getrandom, 32 bytes, GRND_NONBLOCK) at every start (Objects/mimalloc/prim/unix/prim.c,
+# _mi_prim_random_buf), PYTHONHASHSEED or not.
+python_has_mimalloc() {
+    [ "$("$PY" -c 'import sysconfig; print(sysconfig.get_config_var("WITH_MIMALLOC") or 0)' 2>/dev/null)" = 1 ]
+}
+
+# openssl_seed_bytes VERSION: how many bytes OpenSSL VERSION ("1.1.1w", "3.0.19") asks
+# getentropy for when it first seeds its DRBG. OpenSSL 3 takes the entropy and the nonce in one
+# request, 256 + 128 bits (providers/implementations/rands/drbg.c, ossl_prov_drbg_instantiate:
+# "min_entropy += drbg->strength / 2; min_entropylen += drbg->min_noncelen", per SP 800-90Ar1
+# 9.1); OpenSSL 1.1.1 asks for the 256 bits of entropy only and makes its nonce from the time,
+# the pid and a counter (crypto/rand/rand_lib.c, rand_drbg_get_nonce, rand_pool_add_nonce_data).
+openssl_seed_bytes() {
+    case $1 in
+    0.* | 1.*) echo 32 ;;
+    *) echo 48 ;;
+    esac
+}
+
+# openssl_library_version: the version of the libcrypto that the openssl command runs with
+# (OpenSSL 3 prints it as "(Library: OpenSSL 3.0.19 ...)", 1.1.1 prints its own version only).
+openssl_library_version() {
+    local v
+    v=$(openssl version 2>/dev/null)
+    case $v in
+    *"(Library: OpenSSL "*) v=${v#*(Library: OpenSSL } ;;
+    *) v=${v#OpenSSL } ;;
+    esac
+    echo "${v%% *}"
+}
+
+# node_openssl_version: the OpenSSL version node reports (process.versions.openssl): its bundled
+# copy, or the system's libcrypto that Debian's node links.
+node_openssl_version() { node -p 'process.versions.openssl' 2>/dev/null | sed 's/[-+].*//'; }
+
+# node_links_system_libcrypto: true when node loads a shared libcrypto (Debian's nodejs) rather
+# than carrying OpenSSL inside its own binary (nodejs.org and nodesource builds).
+# (grep reads all of ldd's output: with -q it could stop early, and ldd's SIGPIPE fail the pipeline.)
+node_links_system_libcrypto() { [ -n "$(ldd "$(command -v node)" 2>/dev/null | grep 'libcrypto\.so')" ]; }
+
+# ssh_openssl_version: the OpenSSL version OpenSSH reports ("OpenSSH_8.4p1 ..., OpenSSL 1.1.1w").
+ssh_openssl_version() { ssh -V 2>&1 | sed -n 's/.*OpenSSL \([0-9][^ ]*\).*/\1/p' | head -n 1; }
+
+# imports_from_libc PROGRAM SYMBOL: true when PROGRAM's dynamic symbol table takes SYMBOL from a
+# shared library (an undefined dynamic symbol), as opposed to a copy of its own.
+imports_from_libc() {
+    local path
+    path=$(command -v "$1") || return 1
+    if command -v readelf >/dev/null 2>&1; then
+        readelf --dyn-syms -W "$path" 2>/dev/null | awk -v s="$2" '$7 == "UND" && ($8 == s || index($8, s "@") == 1) { found = 1 } END { exit !found }'
+    else
+        # .dynstr holds the names of imported symbols; a stripped binary's own functions are not there
+        LC_ALL=C grep -aq -- "$2" "$path"
+    fi
+}
+
 # The earlyrandom command.
 if [ -n "${EARLYRANDOM:-}" ]; then
     ER=$EARLYRANDOM

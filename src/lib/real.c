@@ -47,30 +47,46 @@ static ssize_t er_fallback_readv(int fd, const struct iovec *iov, int iovcnt)
     return r;
 }
 
-/* Set while this thread is inside dlsym, which may allocate; an allocator that then calls a hook
- * gets the fallback instead of recursing into dlsym. Initial-exec: no allocation on access. */
-static __thread int resolving __attribute__((tls_model("initial-exec")));
+/* Set while the constructor is inside dlsym, which may allocate; an allocator that then calls a
+ * hook gets the fallback instead of recursing into dlsym. Initial-exec: no allocation on access.
+ * Volatile because glibc declares dlsym a leaf function (__THROW), which lets the compiler drop
+ * the store before the call, yet glibc < 2.34's dlsym calls calloc whenever libpthread is loaded. */
+static __thread volatile int resolving __attribute__((tls_model("initial-exec")));
 
-static void *resolve(const char *name, void **slot, void *fallback)
+/* Hooks never call dlsym themselves: glibc < 2.34's dlsym callocs its per-thread error buffer when
+ * libpthread is loaded, and a hook can be called by an allocator in the middle of its own work
+ * (jemalloc's first malloc, run from libstdc++'s constructor before ours, makes syscall(SYS_open)
+ * under its init lock), which would deadlock or recurse. So the constructor looks every function
+ * up once, and until then, or where there is none, a hook gets the fallback. */
+static void *resolve(void **slot, void *fallback)
 {
     void *fn = __atomic_load_n(slot, __ATOMIC_ACQUIRE);
-    if (fn != NULL)
-        return fn;
-    if (resolving)
-        return fallback;
+    return fn != NULL ? fn : fallback;
+}
+
+static void look_up(const char *name, void **slot)
+{
     resolving = 1;
-    fn = dlsym(RTLD_NEXT, name);
+    void *fn = dlsym(RTLD_NEXT, name);
     resolving = 0;
-    if (fn == NULL)
-        return fallback;
-    __atomic_store_n(slot, fn, __ATOMIC_RELEASE);
-    return fn;
+    if (fn != NULL)
+        __atomic_store_n(slot, fn, __ATOMIC_RELEASE);
 }
 
 #define ER_DEFINE_REAL(name, ret, params, fallback)                                          \
     void *er_slot_##name;                                                                    \
     er_##name##_fn er_resolve_##name(void)                                                   \
     {                                                                                        \
-        return (er_##name##_fn)resolve(#name, &er_slot_##name, (void *)(fallback));          \
+        return (er_##name##_fn)resolve(&er_slot_##name, (void *)(fallback));                 \
     }
 ER_REAL_FUNCTIONS(ER_DEFINE_REAL)
+
+void er_look_up_real_functions(void)
+{
+    int saved = errno;
+#define ER_LOOK_UP(name, ret, params, fallback) look_up(#name, &er_slot_##name);
+    ER_REAL_FUNCTIONS(ER_LOOK_UP)
+#undef ER_LOOK_UP
+    dlerror(); /* a function this C library lacks must not leave the program a dlerror() to find */
+    errno = saved;
+}

@@ -1,5 +1,5 @@
-/* The next definitions of the hooked functions (normally glibc's), found with dlsym(RTLD_NEXT) on
- * first use, so that another preload loaded after us still sees every call. */
+/* The next definitions of the hooked functions (normally glibc's), found with dlsym(RTLD_NEXT) by
+ * the library's constructor, so that another preload loaded after us still sees every call. */
 #ifndef ER_REAL_H
 #define ER_REAL_H
 
@@ -51,8 +51,9 @@
     X(fcntl64, int, (int, int, ...), __fcntl)                                                   \
     X(poll, int, (struct pollfd *, nfds_t, int), __poll)
 
-/* er_real_NAME() is what a hook calls: once resolved, a single load from a slot, inlined into
- * the hook; the first call goes out of line to dlsym. */
+/* er_real_NAME() is what a hook calls: once looked up, a single load from a slot, inlined into
+ * the hook; before the constructor has looked it up (or where there is none) the fallback, out
+ * of line. */
 #define ER_DECLARE_REAL(name, ret, params, fallback)                                         \
     typedef ret(*er_##name##_fn) params;                                                   \
     extern void *er_slot_##name __attribute__((visibility("hidden")));                     \
@@ -65,5 +66,8 @@
     }
 ER_REAL_FUNCTIONS(ER_DECLARE_REAL)
 #undef ER_DECLARE_REAL
+
+/* Fills every slot with dlsym(RTLD_NEXT): once, from the constructor, never from a hook. */
+void er_look_up_real_functions(void) __attribute__((visibility("hidden")));
 
 #endif

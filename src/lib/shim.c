@@ -19,6 +19,7 @@
 #include "logrec.h"
 #include "pool.h"
 #include "rawsys.h"
+#include "real.h"
 #include "ring.h"
 #include "sink.h"
 #include "weak.h"
@@ -348,6 +349,7 @@ bool er_loaded(void)
 __attribute__((constructor)) static void earlyrandom_constructor(void)
 {
     int saved = errno;
+    er_look_up_real_functions();
     take_start();
     /* Here and not where the settings are loaded: that can be a close in a fork handler, which
      * runs under the lock pthread_atfork takes. */

@@ -159,9 +159,11 @@ Test(coexist, a_preloaded_constructor_asking_for_entropy_listed_after_us_runs_be
 }
 
 /* The allocator asks for entropy (GRND_NONBLOCK) in every malloc and calloc, including any that
- * dlsym makes while the hook resolves its next getrandom. glibc 2.36's dlsym allocates only on
- * failure, so on Debian 12 the allocator's report shows reentered=0 here; the test below reaches
- * the re-entry through the dlopen of the hang report instead. */
+ * dlsym makes while the library's constructor looks up its next getrandom. glibc 2.36's dlsym
+ * allocates only on failure, so on Debian 12 the allocator's report shows reentered=0 here; glibc
+ * 2.31's callocs in every thread's first dlsym once libpthread is loaded (Debian 11: a hook that
+ * called dlsym recursed here until SIGSEGV, and jemalloc above deadlocked on its init lock); the
+ * test below reaches the re-entry through the dlopen of the hang report. */
 static void check_allocator(const char *preload, const char *what)
 {
     static char log_var[1100];
