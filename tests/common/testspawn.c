@@ -169,6 +169,13 @@ struct spawn_proc *spawn_start(const struct spawn_opts *o)
 #endif
         /* its own process group, so that the deadline kills everything it started */
         setpgid(0, 0);
+        /* as a terminal would start it: a test run in the background (SIGINT and SIGQUIT ignored,
+         * which exec keeps) must not make python3 ignore its Ctrl-C, nor a blocked signal linger */
+        for (int sig = 1; sig < NSIG; sig++)
+            signal(sig, SIG_DFL);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
         if (o->cwd && chdir(o->cwd) != 0)
             _exit(126);
         execvpe(o->argv[0], (char *const *)o->argv, env.v);
