@@ -36,13 +36,25 @@
 #include <unistd.h>
 #include "../common/errname.h"
 
+/* The system call instruction itself, as Go and static programs issue it: no libc wrapper. */
 static long raw_getrandom(void *buf, unsigned long len, unsigned int flags)
 {
     long ret;
+#if defined(__x86_64__)
     __asm__ volatile("syscall"
                      : "=a"(ret)
                      : "a"((long)SYS_getrandom), "D"(buf), "S"(len), "d"((long)flags)
                      : "rcx", "r11", "memory");
+#elif defined(__aarch64__)
+    register long x8 __asm__("x8") = SYS_getrandom;
+    register long x0 __asm__("x0") = (long)buf;
+    register long x1 __asm__("x1") = (long)len;
+    register long x2 __asm__("x2") = (long)flags;
+    __asm__ volatile("svc 0" : "+r"(x0) : "r"(x8), "r"(x1), "r"(x2) : "memory");
+    ret = x0;
+#else
+#error "sc-probe needs the raw system call sequence of this architecture"
+#endif
     return ret;
 }
 
