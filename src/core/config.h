@@ -72,7 +72,9 @@ struct er_settings {
 /* EARLYRANDOM_INIT_AFTER=jitter: about a second after the first blocking request. */
 #define ER_INIT_JITTER INT64_C(-2)
 
-/* The variables, in the order they are documented. */
+/* The variables, in the order they are documented; the first ER_SETTINGS_COUNT are the settings
+ * that a value can get wrong, each reported once by er_settings_load_layered. */
+#define ER_SETTINGS_COUNT 11
 #define ER_ENV_POLICY "EARLYRANDOM_POLICY"
 #define ER_ENV_INIT_AFTER "EARLYRANDOM_INIT_AFTER"
 #define ER_ENV_EPOCH "EARLYRANDOM_EPOCH"

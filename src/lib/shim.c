@@ -280,7 +280,7 @@ static void load_settings(void)
         path = ER_CONFFILE_DEFAULT;
     bool have_file = read_conffile(path, secure);
 
-    static char errors[16384]; /* 8 variables x ~420 bytes, plus the file's lines; once per process */
+    static char errors[16384]; /* 11 variables x ~420 bytes, plus the file's lines; once per process */
     size_t used = 0;
     int bad_lines = 0;
     if (have_file) {

@@ -71,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     struct er_settings s;
     static char lerr[1 << 16];
     int lbad = er_settings_load_layered(&s, NULL, NULL, &cf, lerr, sizeof lerr);
-    CHECK(lbad >= 0 && lbad <= 8);
+    CHECK(lbad >= 0 && lbad <= ER_SETTINGS_COUNT);
     CHECK(count_lines(lerr) == (size_t)lbad);
     if (lbad > 0)
         CHECK(s.policy == ER_POLICY_PASSTHROUGH);

@@ -1,4 +1,4 @@
-/* libFuzzer harness for the settings: the input is up to 8 NUL-separated values, one for each
+/* libFuzzer harness for the settings: the input is up to 11 NUL-separated values, one for each
  * EARLYRANDOM_* variable in documented order (missing ones are unset); each value also goes through
  * er_parse_duration. Built by tests/fuzz/run-fuzz, not by make. */
 #include <stdint.h>
@@ -9,11 +9,12 @@
 #include "config.h"
 #include "duration.h"
 
-#define NVARS 8
+#define NVARS ER_SETTINGS_COUNT
 
 static const char *const names[NVARS] = {
-    ER_ENV_POLICY, ER_ENV_INIT_AFTER, ER_ENV_EPOCH,   ER_ENV_READY_FILE,
-    ER_ENV_WEAK,   ER_ENV_LOG,        ER_ENV_LOG_ALL, ER_ENV_HANG_TIMEOUT,
+    ER_ENV_POLICY,       ER_ENV_INIT_AFTER, ER_ENV_EPOCH,        ER_ENV_READY_FILE,
+    ER_ENV_WEAK,         ER_ENV_LOG,        ER_ENV_LOG_ALL,      ER_ENV_HANG_TIMEOUT,
+    ER_ENV_KERNEL,       ER_ENV_ENTROPY_RATE, ER_ENV_KERNEL_LOG,
 };
 
 struct env {
