@@ -226,17 +226,25 @@ static bool raised_by_faults(int sig)
            sig == SIGSYS;
 }
 
+/* Whether the program handles sig, and then its flags; glibc's internal signals fail with EINVAL
+ * here, and so count as not handled. */
+static bool handled_by_program(int sig, int *flags)
+{
+    struct sigaction sa;
+    if (sigaction(sig, NULL, &sa) != 0 || sa.sa_handler == SIG_DFL || sa.sa_handler == SIG_IGN)
+        return false;
+    *flags = sa.sa_flags;
+    return true;
+}
+
 static uint64_t signals_with_handlers(void)
 {
     uint64_t set = 0;
-    for (int sig = 1; sig < _NSIG && sig <= 64; sig++) {
-        struct sigaction sa;
-        if (sig == SIGKILL || sig == SIGSTOP || raised_by_faults(sig))
-            continue;
-        /* glibc's internal signals fail with EINVAL here, and so stay unblocked */
-        if (sigaction(sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)
+    int flags;
+    for (int sig = 1; sig < _NSIG && sig <= 64; sig++)
+        if (sig != SIGKILL && sig != SIGSTOP && !raised_by_faults(sig) &&
+            handled_by_program(sig, &flags))
             set |= SIGNAL_BIT(sig);
-    }
     return set;
 }
 
@@ -256,12 +264,10 @@ static void guard_end(const struct signal_guard *g) { set_signal_mask(SIG_SETMAS
 /* The kernel restarts a wait a handler interrupted only if every handler that ran asked for it. */
 static bool all_ask_restart(uint64_t signals)
 {
-    for (int sig = 1; sig <= 64; sig++) {
-        struct sigaction sa;
-        if ((signals & SIGNAL_BIT(sig)) && sigaction(sig, NULL, &sa) == 0 &&
-            sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN && !(sa.sa_flags & SA_RESTART))
+    int flags;
+    for (int sig = 1; sig <= 64; sig++)
+        if ((signals & SIGNAL_BIT(sig)) && handled_by_program(sig, &flags) && !(flags & SA_RESTART))
             return false;
-    }
     return true;
 }
 

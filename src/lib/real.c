@@ -5,7 +5,7 @@
 
 #include "rawsys.h"
 
-/* glibc's exported aliases of its own functions, used while dlsym is still resolving a hook. */
+/* glibc's exported aliases of its own functions, used until the constructor has looked a hook's next one up. */
 extern ssize_t __read(int, void *, size_t);
 extern int __open(const char *, int, ...);
 extern int __open64(const char *, int, ...);
@@ -47,12 +47,6 @@ static ssize_t er_fallback_readv(int fd, const struct iovec *iov, int iovcnt)
     return r;
 }
 
-/* Set while the constructor is inside dlsym, which may allocate; an allocator that then calls a
- * hook gets the fallback instead of recursing into dlsym. Initial-exec: no allocation on access.
- * Volatile because glibc declares dlsym a leaf function (__THROW), which lets the compiler drop
- * the store before the call, yet glibc < 2.34's dlsym calls calloc whenever libpthread is loaded. */
-static __thread volatile int resolving __attribute__((tls_model("initial-exec")));
-
 /* Hooks never call dlsym themselves: glibc < 2.34's dlsym callocs its per-thread error buffer when
  * libpthread is loaded, and a hook can be called by an allocator in the middle of its own work
  * (jemalloc's first malloc, run from libstdc++'s constructor before ours, makes syscall(SYS_open)
@@ -66,9 +60,7 @@ static void *resolve(void **slot, void *fallback)
 
 static void look_up(const char *name, void **slot)
 {
-    resolving = 1;
     void *fn = dlsym(RTLD_NEXT, name);
-    resolving = 0;
     if (fn != NULL)
         __atomic_store_n(slot, fn, __ATOMIC_RELEASE);
 }
