@@ -5,7 +5,8 @@
 
 #include "rawsys.h"
 
-/* glibc's exported aliases of its own functions, used until the constructor has looked a hook's next one up. */
+/* glibc's exported aliases of its own functions, used until the constructor has looked a hook's
+ * next one up. */
 extern ssize_t __read(int, void *, size_t);
 extern int __open(const char *, int, ...);
 extern int __open64(const char *, int, ...);
