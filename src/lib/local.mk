@@ -5,6 +5,7 @@ src_lib_libearlyrandom_la_SOURCES = \
 	src/lib/caller.c src/lib/caller.h \
 	src/lib/devices.c src/lib/devices.h \
 	src/lib/fdtrack.c src/lib/fdtrack.h \
+	src/lib/nextsym.c src/lib/nextsym.h \
 	src/lib/pool.c src/lib/pool.h \
 	src/lib/rawsys.h \
 	src/lib/real.c src/lib/real.h \

@@ -1,6 +1,6 @@
-/* A raw system call for the few moments when no libc function may be used: while dlsym itself
- * is resolving a hook (dlsym can allocate, and an allocator preloaded after us can ask for
- * entropy), the next getrandom is not known yet, and our own syscall() is a hook. */
+/* A raw system call for the moments when no libc function may be used: before the constructor has
+ * run (another library's constructor, an allocator preloaded after us asking for entropy) the
+ * next getrandom is not known yet, and our own syscall() is a hook. */
 #ifndef ER_RAWSYS_H
 #define ER_RAWSYS_H
 

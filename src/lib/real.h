@@ -1,5 +1,6 @@
-/* The next definitions of the hooked functions (normally glibc's), found with dlsym(RTLD_NEXT) by
- * the library's constructor, so that another preload loaded after us still sees every call. */
+/* The next definitions of the hooked functions (normally glibc's), found on first use the way
+ * dlsym(RTLD_NEXT) would (nextsym.c), so that another preload loaded after us still sees every
+ * call. */
 #ifndef ER_REAL_H
 #define ER_REAL_H
 
@@ -9,9 +10,9 @@
 #include <sys/uio.h>
 #include <poll.h>
 
-/* name, return type, parameter list, what to call while dlsym is still resolving it: glibc's own
- * exported alias where there is one, a small stand-in from real.c, or NULL where the hook itself
- * falls back to a raw system call. */
+/* name, return type, parameter list, what to call before the constructor has run (or where no
+ * next definition is found): a stand-in from real.c that calls glibc's own exported alias or
+ * the system call, or NULL where the hook itself falls back to a raw system call. */
 #define ER_REAL_FUNCTIONS(X)                                                                    \
     X(getrandom, ssize_t, (void *, size_t, unsigned int), NULL)                                 \
     X(getentropy, int, (void *, size_t), NULL)                                                  \
@@ -19,41 +20,41 @@
     X(arc4random_buf, void, (void *, size_t), NULL)                                             \
     X(arc4random_uniform, uint32_t, (uint32_t), NULL)                                           \
     X(syscall, long, (long, ...), NULL)                                                         \
-    X(open, int, (const char *, int, ...), __open)                                              \
-    X(open64, int, (const char *, int, ...), __open64)                                          \
+    X(open, int, (const char *, int, ...), er_fallback_open)                                    \
+    X(open64, int, (const char *, int, ...), er_fallback_open64)                                \
     X(openat, int, (int, const char *, int, ...), NULL)                                         \
     X(openat64, int, (int, const char *, int, ...), NULL)                                       \
     X(__open_2, int, (const char *, int), NULL)                                                 \
     X(__open64_2, int, (const char *, int), NULL)                                               \
     X(__openat_2, int, (int, const char *, int), NULL)                                          \
     X(__openat64_2, int, (int, const char *, int), NULL)                                        \
-    X(fopen, FILE *, (const char *, const char *), _IO_fopen)                                   \
-    X(fopen64, FILE *, (const char *, const char *), _IO_fopen)                                 \
-    X(read, ssize_t, (int, void *, size_t), __read)                                             \
+    X(fopen, FILE *, (const char *, const char *), er_fallback_fopen)                           \
+    X(fopen64, FILE *, (const char *, const char *), er_fallback_fopen)                         \
+    X(read, ssize_t, (int, void *, size_t), er_fallback_read)                                   \
     X(__read_chk, ssize_t, (int, void *, size_t, size_t), er_fallback_read_chk)                 \
     X(readv, ssize_t, (int, const struct iovec *, int), er_fallback_readv)                      \
-    X(pread, ssize_t, (int, void *, size_t, off_t), __pread64)                                  \
-    X(pread64, ssize_t, (int, void *, size_t, off64_t), __pread64)                              \
+    X(pread, ssize_t, (int, void *, size_t, off_t), er_fallback_pread64)                        \
+    X(pread64, ssize_t, (int, void *, size_t, off64_t), er_fallback_pread64)                    \
     X(__pread_chk, ssize_t, (int, void *, size_t, off_t, size_t), er_fallback_pread_chk)        \
     X(__pread64_chk, ssize_t, (int, void *, size_t, off64_t, size_t), er_fallback_pread_chk)    \
-    X(fread, size_t, (void *, size_t, size_t, FILE *), _IO_fread)                               \
-    X(fread_unlocked, size_t, (void *, size_t, size_t, FILE *), _IO_fread)                      \
+    X(fread, size_t, (void *, size_t, size_t, FILE *), er_fallback_fread)                       \
+    X(fread_unlocked, size_t, (void *, size_t, size_t, FILE *), er_fallback_fread)              \
     X(__fread_chk, size_t, (void *, size_t, size_t, size_t, FILE *), er_fallback_fread_chk)     \
-    X(fgetc, int, (FILE *), _IO_getc)                                                           \
-    X(getc, int, (FILE *), _IO_getc)                                                            \
-    X(close, int, (int), __close)                                                               \
+    X(fgetc, int, (FILE *), er_fallback_getc)                                                   \
+    X(getc, int, (FILE *), er_fallback_getc)                                                    \
+    X(close, int, (int), er_fallback_close)                                                     \
     X(close_range, int, (unsigned int, unsigned int, int), NULL)                                \
     X(closefrom, void, (int), NULL)                                                             \
     X(dup, int, (int), NULL)                                                                    \
-    X(dup2, int, (int, int), __dup2)                                                            \
+    X(dup2, int, (int, int), er_fallback_dup2)                                                  \
     X(dup3, int, (int, int, int), NULL)                                                         \
-    X(fcntl, int, (int, int, ...), __fcntl)                                                     \
-    X(fcntl64, int, (int, int, ...), __fcntl)                                                   \
-    X(poll, int, (struct pollfd *, nfds_t, int), __poll)
+    X(fcntl, int, (int, int, ...), er_fallback_fcntl)                                           \
+    X(fcntl64, int, (int, int, ...), er_fallback_fcntl)                                         \
+    X(poll, int, (struct pollfd *, nfds_t, int), er_fallback_poll)
 
 /* er_real_NAME() is what a hook calls: once looked up, a single load from a slot, inlined into
- * the hook; before the constructor has looked it up (or where there is none) the fallback, out
- * of line. */
+ * the hook; the first time, the lookup, out of line; before the constructor (or where there is
+ * no next definition) the fallback. */
 #define ER_DECLARE_REAL(name, ret, params, fallback)                                         \
     typedef ret(*er_##name##_fn) params;                                                   \
     extern void *er_slot_##name __attribute__((visibility("hidden")));                     \
@@ -66,8 +67,5 @@
     }
 ER_REAL_FUNCTIONS(ER_DECLARE_REAL)
 #undef ER_DECLARE_REAL
-
-/* Fills every slot with dlsym(RTLD_NEXT): once, from the constructor, never from a hook. */
-void er_look_up_real_functions(void) __attribute__((visibility("hidden")));
 
 #endif

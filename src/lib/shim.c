@@ -17,6 +17,7 @@
 #include "conffile.h"
 #include "kmsg.h"
 #include "logrec.h"
+#include "nextsym.h"
 #include "pool.h"
 #include "rawsys.h"
 #include "real.h"
@@ -39,15 +40,16 @@ static uint64_t weak_offset;
  * request keeps what it was started with; the settings themselves are made at the first hooked
  * call, so that a program that makes none pays for nothing but this copy. */
 #define MAX_VARIABLES 32
-/* In one object, small fields first: every page the constructor writes is a page fault in every
- * program the library is loaded into, and scattered they took three. */
+/* In .data rather than .bss: the loader has already written that page (the lazy-binding table
+ * beside it), so the constructor's writes cost no page fault, where a fresh .bss page costs two
+ * (read, then copy) in every program the library is loaded into. nextsym.c's two pointers too. */
 static struct {
     int64_t ns;
     bool env_asks_for_us; /* an EARLYRANDOM_ variable, or LD_PRELOAD naming the library */
     int env_count;
     const char *env_entries[MAX_VARIABLES]; /* "EARLYRANDOM_NAME=value", in env_copy */
-    char env_copy[16384];                    /* a page is touched only as far as it is used */
-} start __attribute__((aligned(4096)));
+    char env_copy[2048];                     /* the command's settings take a few hundred bytes */
+} start __attribute__((section(".data.er_start")));
 
 /* Plain loops rather than libc's string functions: at start each of those would cost the loader
  * a symbol lookup, in every program, for a few bytes of work. */
@@ -67,14 +69,20 @@ static bool contains(const char *s, const char *word)
     return false;
 }
 
-/* The variables the library reads; any other EARLYRANDOM_ name only says it was asked for. */
-static const char *const known_variables[] = {
+/* The variables the library reads; any other EARLYRANDOM_ name only says it was asked for.
+ * Arrays in .data, like the prefixes below: the constructor then reads no .rodata page. */
+#define KNOWN_VARIABLE_MAX 32
+static char known_variables[][KNOWN_VARIABLE_MAX] __attribute__((section(".data.er_start"))) = {
     ER_ENV_POLICY "=", ER_ENV_INIT_AFTER "=", ER_ENV_EPOCH "=",   ER_ENV_READY_FILE "=",
     ER_ENV_WEAK "=",   ER_ENV_LOG "=",        ER_ENV_LOG_ALL "=", ER_ENV_HANG_TIMEOUT "=",
     ER_ENV_CONFIG "=", ER_ENV_RING "=",   ER_ENV_FILTERED "=",
     ER_ENV_KERNEL "=", ER_ENV_ENTROPY_RATE "=", ER_ENV_KERNEL_LOG "=",
     ER_ENV_JOURNAL_SOCKET "=",
 };
+static char preload_prefix[] __attribute__((section(".data.er_start"))) = "LD_PRELOAD=";
+static char library_name[] __attribute__((section(".data.er_start"))) = "libearlyrandom";
+static char variable_prefix[] __attribute__((section(".data.er_start"))) = "EARLYRANDOM_";
+static char filtered_variable[] __attribute__((section(".data.er_start"))) = ER_ENV_FILTERED;
 
 static bool is_known_variable(const char *entry)
 {
@@ -89,9 +97,9 @@ static void copy_environment(void)
     extern char **environ;
     size_t used = 0;
     for (char **e = environ; e != NULL && *e != NULL; e++) {
-        if (starts_with(*e, "LD_PRELOAD=") && contains(*e, "libearlyrandom"))
+        if (starts_with(*e, preload_prefix) && contains(*e, library_name))
             start.env_asks_for_us = true;
-        if (!starts_with(*e, "EARLYRANDOM_"))
+        if (!starts_with(*e, variable_prefix))
             continue;
         start.env_asks_for_us = true;
         if (!is_known_variable(*e))
@@ -261,7 +269,7 @@ static void take_start(void)
     copy_environment();
     /* Set before main; a request made before that is trapped and logged by the command instead.
      * Not in secure execution, where the environment is not the program's owner's. */
-    const char *filtered = lookup_variable(ER_ENV_FILTERED, NULL);
+    const char *filtered = lookup_variable(filtered_variable, NULL);
     if (filtered != NULL && filtered[0] == '1' && filtered[1] == '\0' && getauxval(AT_SECURE) == 0)
         er_filtered = true; /* written only when set: another page the constructor need not touch */
     /* The system call rather than the vDSO: finding the vDSO's symbol can wait for a request. */
@@ -349,7 +357,7 @@ bool er_loaded(void)
 __attribute__((constructor)) static void earlyrandom_constructor(void)
 {
     int saved = errno;
-    er_look_up_real_functions();
+    er_next_symbol_setup();
     take_start();
     /* Here and not where the settings are loaded: that can be a close in a fork handler, which
      * runs under the lock pthread_atfork takes. */

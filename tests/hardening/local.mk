@@ -23,7 +23,7 @@ tests_hardening_hard_helper_nosan_LDFLAGS = -pthread
 # real binary with the library's build directory in its run path, no libtool wrapper script);
 # a preload that interposes the allocator and asks for entropy inside malloc and calloc. Never
 # sanitized: they are loaded into other programs. -rpath makes libtool build them shared.
-check_LTLIBRARIES = tests/hardening/libhardctor.la tests/hardening/libhardalloc.la
+check_LTLIBRARIES += tests/hardening/libhardctor.la tests/hardening/libhardalloc.la
 tests_hardening_libhardctor_la_SOURCES = tests/hardening/hard-ctor-lib.c
 tests_hardening_libhardctor_la_LDFLAGS = -avoid-version -shared -rpath $(abs_builddir)/tests/hardening
 tests_hardening_libhardalloc_la_SOURCES = tests/hardening/hard-alloc-preload.c

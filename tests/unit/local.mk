@@ -10,6 +10,7 @@ ER_UNIT_TESTS = \
 	tests/unit/test-weak \
 	tests/unit/test-ring \
 	tests/unit/test-logrec \
+	tests/unit/test-nextsym \
 	tests/unit/test-ktrace
 check_PROGRAMS += $(ER_UNIT_TESTS)
 TESTS += $(ER_UNIT_TESTS)
@@ -51,6 +52,20 @@ tests_unit_test_ring_SOURCES = tests/unit/test_ring.c
 tests_unit_test_ring_CFLAGS = $(ER_UNIT_CFLAGS)
 tests_unit_test_ring_LDADD = $(ER_UNIT_LDADD) -lpthread
 tests_unit_test_ring_LDFLAGS = $(SANITIZE_CFLAGS)
+
+# The preload's own symbol lookup, compiled in beside its test; the SysV-hash-only object is the
+# case no system library shows it.
+tests_unit_test_nextsym_SOURCES = tests/unit/test_nextsym.c src/lib/nextsym.c src/lib/nextsym.h
+tests_unit_test_nextsym_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/lib \
+	-DNEXTSYM_SYSV_LIBRARY='"$(abs_builddir)/tests/unit/.libs/libnextsym-sysv.so"'
+tests_unit_test_nextsym_CFLAGS = $(ER_UNIT_CFLAGS)
+tests_unit_test_nextsym_LDADD = $(CRITERION_LIBS) $(LIBS)
+tests_unit_test_nextsym_LDFLAGS = $(SANITIZE_CFLAGS)
+tests_unit_test_nextsym_DEPENDENCIES = tests/unit/libnextsym-sysv.la
+check_LTLIBRARIES += tests/unit/libnextsym-sysv.la
+tests_unit_libnextsym_sysv_la_SOURCES = tests/unit/nextsym-sysv.c
+tests_unit_libnextsym_sysv_la_LDFLAGS = -module -avoid-version -shared \
+	-rpath $(abs_builddir)/tests/unit -Wl,--hash-style=sysv
 
 # jsonv.[ch] is a strict JSON validator shared with the fuzz harnesses.
 tests_unit_test_logrec_SOURCES = tests/unit/test_logrec.c tests/unit/jsonv.c tests/unit/jsonv.h

@@ -10,7 +10,7 @@
 #include "shim.h"
 #include "weak.h"
 
-/* Bytes from the kernel, as glibc's fallback would get them while dlsym resolves the hook. */
+/* Bytes from the kernel, as glibc's fallback would get them, where there is no next function. */
 static void raw_fill(void *buf, size_t len, unsigned int flags)
 {
     for (size_t done = 0; done < len;) {

@@ -14,7 +14,7 @@ struct getentropy_call {
     size_t len;
 };
 
-/* glibc's getentropy, or its loop over a raw getrandom while dlsym is still resolving it. */
+/* glibc's getentropy, or its loop over a raw getrandom before the next one is known. */
 static int real_getentropy(void *buf, size_t len, unsigned int raw_flags)
 {
     er_getentropy_fn next = er_real_getentropy();

@@ -20,8 +20,8 @@ struct getrandom_call {
     bool via_syscall;
 };
 
-/* The next getrandom, or a raw system call while dlsym is still resolving it or when the
- * command's filter would trap the C library's call. */
+/* The next getrandom, or a raw system call before the constructor has run, where there is no next
+ * one, or when the command's filter would trap the C library's call. */
 static ssize_t real_getrandom(void *buf, size_t len, unsigned int flags)
 {
     er_getrandom_fn next = er_filtered ? NULL : er_real_getrandom();

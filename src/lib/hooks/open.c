@@ -22,7 +22,7 @@
         va_end(ap);                                                                          \
     }
 
-/* openat as a raw system call, for the moment dlsym is still resolving the hook. */
+/* openat as a raw system call, for a hook called before the constructor has run. */
 static int raw_openat(int dirfd, const char *path, int flags, mode_t mode)
 {
     long r = er_raw_syscall6(SYS_openat, dirfd, (long)path, flags, mode, 0, 0);

@@ -1,0 +1,140 @@
+/* The library's own symbol lookup (src/lib/nextsym.c) against the dynamic linker's: for every
+ * function the hooks chain to, and for the cases where a lookup can go wrong (several versions of
+ * one name, an IFUNC, a name nobody defines, an object with only the old SysV hash table, the
+ * vDSO, listed among the objects but outside the search scope, with a read-only dynamic section),
+ * it finds what dlsym finds. */
+#include <criterion/criterion.h>
+
+#include <dlfcn.h>
+#include <link.h>
+#include <string.h>
+#include <sys/auxv.h>
+
+#include "nextsym.h"
+#include "real.h"
+
+static const char *const hooked_functions[] = {
+#define ER_NAME(name, ret, params, fallback) #name,
+    ER_REAL_FUNCTIONS(ER_NAME)
+#undef ER_NAME
+};
+
+static const struct link_map *map_of(const char *soname)
+{
+    void *handle = dlopen(soname, RTLD_NOW | RTLD_NOLOAD);
+    cr_assert_not_null(handle, "%s is not loaded: %s", soname, dlerror());
+    struct link_map *map = NULL;
+    cr_assert_eq(dlinfo(handle, RTLD_DI_LINKMAP, &map), 0);
+    dlclose(handle);
+    return map;
+}
+
+static const struct link_map *main_map(void)
+{
+    return _r_debug.r_map;
+}
+
+Test(next_symbol, every_hooked_function_is_what_dlsym_rtld_next_finds)
+{
+    for (size_t i = 0; i < sizeof hooked_functions / sizeof hooked_functions[0]; i++) {
+        const char *name = hooked_functions[i];
+        void *expected = dlsym(RTLD_NEXT, name);
+        void *found = er_symbol_after(main_map(), NULL, name);
+        cr_expect_eq(found, expected, "%s: found %p, dlsym(RTLD_NEXT) %p", name, found, expected);
+    }
+}
+
+Test(next_symbol, a_name_with_an_old_version_gets_the_default_one)
+{
+    /* On x86_64 these keep their first ABI under the hidden version GLIBC_2.2.5. */
+    const char *names[] = {"realpath", "pthread_cond_wait", "sched_setaffinity", "timer_create"};
+    const struct link_map *libc = map_of("libc.so.6");
+    void *handle = dlopen("libc.so.6", RTLD_NOW | RTLD_NOLOAD);
+    int with_an_old_version = 0;
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        void *expected = dlsym(handle, names[i]);
+        int ifunc = 0;
+        void *found = er_object_symbol(libc, names[i], &ifunc);
+        cr_expect_eq(found, expected, "%s: found %p, dlsym %p", names[i], found, expected);
+        void *old = dlvsym(handle, names[i], "GLIBC_2.2.5");
+        if (old != NULL && old != expected)
+            with_an_old_version++;
+    }
+    dlclose(handle);
+#ifdef __x86_64__
+    cr_assert_gt(with_an_old_version, 0, "none of the names has an old version: the test proves nothing");
+#endif
+}
+
+Test(next_symbol, an_ifunc_is_reported_not_resolved)
+{
+    int ifunc = 0;
+    cr_assert_null(er_object_symbol(map_of("libc.so.6"), "memcpy", &ifunc));
+    cr_assert_eq(ifunc, 1, "memcpy is an IFUNC in glibc on every architecture it supports");
+}
+
+Test(next_symbol, a_name_nobody_defines_is_not_found)
+{
+    int ifunc = 1;
+    cr_assert_null(er_object_symbol(map_of("libc.so.6"), "er_no_such_function", &ifunc));
+    cr_assert_eq(ifunc, 0);
+    cr_assert_null(er_symbol_after(main_map(), NULL, "er_no_such_function"));
+    /* Declared by libc, defined only by the program: an undefined entry must not match. */
+    cr_assert_null(er_object_symbol(map_of("libc.so.6"), "main", &ifunc));
+}
+
+Test(next_symbol, the_walk_stops_at_the_last_object_it_is_given)
+{
+    const struct link_map *libc = map_of("libc.so.6");
+    cr_assert_not_null(er_symbol_after(main_map(), libc, "read"));
+    /* With the list cut before libc, nothing defines read. */
+    const struct link_map *before = libc->l_prev;
+    cr_assert_null(er_symbol_after(main_map(), before, "read"));
+}
+
+Test(next_symbol, an_object_with_only_a_sysv_hash_table)
+{
+    void *handle = dlopen(NEXTSYM_SYSV_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+    cr_assert_not_null(handle, "%s", dlerror());
+    struct link_map *map = NULL;
+    cr_assert_eq(dlinfo(handle, RTLD_DI_LINKMAP, &map), 0);
+    int has_gnu_hash = 0, has_sysv_hash = 0;
+    for (const ElfW(Dyn) *d = map->l_ld; d->d_tag != DT_NULL; d++) {
+        has_gnu_hash |= d->d_tag == DT_GNU_HASH;
+        has_sysv_hash |= d->d_tag == DT_HASH;
+    }
+    cr_assert(has_sysv_hash && !has_gnu_hash, "the test library must have the SysV table only");
+    const char *names[] = {"er_sysv_first", "er_sysv_second", "er_sysv_third"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        int ifunc = 0;
+        void *expected = dlsym(handle, names[i]);
+        cr_assert_not_null(expected);
+        cr_expect_eq(er_object_symbol(map, names[i], &ifunc), expected, "%s", names[i]);
+    }
+    int ifunc = 0;
+    cr_expect_null(er_object_symbol(map, "er_sysv_hidden", &ifunc));
+    dlclose(handle);
+}
+
+Test(next_symbol, the_vdso_whose_dynamic_section_is_not_relocated)
+{
+    const struct link_map *vdso = NULL;
+    ElfW(Addr) ehdr = (ElfW(Addr))getauxval(AT_SYSINFO_EHDR);
+    for (const struct link_map *m = main_map(); m != NULL && ehdr != 0; m = m->l_next)
+        if ((ElfW(Addr))m->l_ld > ehdr && (ElfW(Addr))m->l_ld < ehdr + 65536)
+            vdso = m;
+    if (vdso == NULL)
+        cr_skip_test("this process has no vDSO");
+    int ifunc = 0;
+    const char *names[] = {"__vdso_clock_gettime", "__kernel_clock_gettime"};
+    int found = 0;
+    for (size_t i = 0; i < 2; i++) {
+        void *fn = er_object_symbol(vdso, names[i], &ifunc);
+        if (fn != NULL) {
+            found++;
+            cr_expect_gt((ElfW(Addr))fn, ehdr, "%s at %p, outside the vDSO", names[i], fn);
+            cr_expect_lt((ElfW(Addr))fn, ehdr + 65536, "%s at %p, outside the vDSO", names[i], fn);
+        }
+    }
+    cr_assert_eq(found, 1, "the vDSO's clock_gettime was not found");
+}
