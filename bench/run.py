@@ -291,6 +291,59 @@ class Bench:
             f"{self.tmp.rsplit('/', 1)[0]} ({filesystem(self.tmp)}).")
         self.event_anatomy(logfile)
 
+    def logged_events_from_a_library(self):
+        """The same, from a real program whose call site lies in a large object: python3's
+        os.urandom calls getrandom from the interpreter (1,700 exported symbols), where naming the
+        caller is a scan of the whole symbol table unless it is remembered."""
+        n = count(20000)
+        trials = max(5, TRIALS * 3 // 5)
+        logfile = os.path.join(self.tmp, "python.jsonl")
+        program = ["/usr/bin/python3", "-c",
+                   f"import os\nfor _ in range({n}): os.urandom(16)"]
+        logged = dict(POLICY="passthrough", LOG_ALL="1")
+        # key, label, environment, command prefix; each against the same without records
+        configs = [
+            ("file", "one logged event from python3 (os.urandom), to a file, alone",
+             self.env_with(LOG=logfile, **logged), (), self.env_with(POLICY="passthrough", LOG="none"), ()),
+            ("command", "one logged event from python3 (os.urandom), under the command",
+             self.command_env(), self.command_prefix(logfile, "--policy=passthrough", "--log-all"),
+             self.command_env(), self.command_prefix(logfile, "--policy=passthrough")),
+        ]
+        for key, label, env, prefix, base_env, base_prefix in configs:
+            base, extra = [], []
+            for t in range(trials):
+                order = [(False, base_env, base_prefix), (True, env, prefix)]
+                if t % 2 == 1:
+                    order.reverse()
+                for is_logged, e, pre in order:
+                    remove(logfile)
+                    cpu = self.child_cpu(e, [*pre, *program])
+                    if is_logged:
+                        lines = count_lines(logfile, b'"engine":"seccomp"' if pre else None)
+                        if lines < n:
+                            raise RuntimeError(f"python3 {key}: {lines} log lines, expected at least {n}")
+                        extra.append(cpu)
+                    else:
+                        base.append(cpu)
+            d, lo, hi = summary([(y - x) / n / 1000 for x, y in zip(base, extra)])
+            self.rows.append((label, f"{statistics.median(base) / 1e6:.1f} ms",
+                              f"{statistics.median(extra) / 1e6:.1f} ms",
+                              f"+{d:.2f} us/event ({lo:.2f}-{hi:.2f})", "(reported)", "-"))
+        self.notes.append(
+            f"python3 rows: /usr/bin/python3 calling os.urandom(16) {n} times, CPU time of the whole "
+            "process (wait4), against the same run with nothing logged (alone: EARLYRANDOM_LOG=none; "
+            f"under the command: without --log-all); {trials} alternating trials; the log's lines "
+            "counted.")
+
+    def child_cpu(self, env, argv):
+        """CPU time (user + system, ns) of a program run to its end, from wait4."""
+        proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            raise RuntimeError(f"{argv[0]} exited {proc.returncode}")
+        return int((usage.ru_utime + usage.ru_stime) * 1e9)
+
     def command_env(self):
         env = clean_env()
         env["EARLYRANDOM_LIBRARY"] = self.lib
@@ -640,7 +693,9 @@ def main():
     start = time.monotonic()
     print(f"earlyrandom benchmarks on {machine()}", file=sys.stderr)
     steps = [("per-call overhead", b.passthrough), ("instruction counts", b.instructions),
-             ("logged events", b.logged_events), ("concurrent writers", b.writers),
+             ("logged events", b.logged_events),
+             ("logged events from python3", b.logged_events_from_a_library),
+             ("concurrent writers", b.writers),
              ("process start", b.process_start), ("CPU while waiting (5 s)", b.cpu_while_waiting),
              ("wake-up lateness", b.lateness), ("strace comparison", b.strace)]
     try:

@@ -4,9 +4,12 @@
 
 #include <stddef.h>
 
+#define ER_CALLER_SYMBOL_MAX 128
+
 struct er_caller {
     const char *object; /* path of the shared object, or NULL */
     const char *symbol; /* nearest exported symbol, or NULL */
+    char symbol_copy[ER_CALLER_SYMBOL_MAX]; /* where symbol points when it came from the cache */
 };
 
 /* main_program names the executable, which the loader knows only by its argv[0]. */

@@ -17,6 +17,18 @@ tests_helpers_fd_census_SOURCES = tests/helpers/fd-census.c
 tests_helpers_fd_census_CFLAGS = $(AM_CFLAGS) $(SANITIZE_CFLAGS)
 tests_helpers_fd_census_LDFLAGS = $(SANITIZE_CFLAGS)
 
+# er-callsites loads two shared objects of the same code, one after the other, at one address.
+check_PROGRAMS += tests/helpers/er-callsites
+tests_helpers_er_callsites_SOURCES = tests/helpers/er-callsites.c
+tests_helpers_er_callsites_LDADD = $(LIBS)
+check_LTLIBRARIES += tests/helpers/libcallsite-a.la tests/helpers/libcallsite-b.la
+tests_helpers_libcallsite_a_la_SOURCES = tests/helpers/callsite-lib.c
+tests_helpers_libcallsite_a_la_CPPFLAGS = $(AM_CPPFLAGS) -DSITE=a
+tests_helpers_libcallsite_a_la_LDFLAGS = -module -avoid-version -shared -rpath $(abs_builddir)/tests/helpers
+tests_helpers_libcallsite_b_la_SOURCES = tests/helpers/callsite-lib.c
+tests_helpers_libcallsite_b_la_CPPFLAGS = $(AM_CPPFLAGS) -DSITE=b
+tests_helpers_libcallsite_b_la_LDFLAGS = -module -avoid-version -shared -rpath $(abs_builddir)/tests/helpers
+
 if HAVE_CRITERION
 ER_INTEGRATION_TESTS = \
 	tests/integration/test-invisible \
@@ -34,6 +46,9 @@ ER_IT_CPP = $(AM_CPPFLAGS) $(ER_SPAWN_CPP) \
 	-DER_PROBE_PLAIN='"$(abs_top_builddir)/tests/helpers/er-probe"' \
 	-DER_PROBE_FORTIFIED='"$(abs_top_builddir)/tests/helpers/er-probe-fortified"' \
 	-DER_FD_CENSUS='"$(abs_top_builddir)/tests/helpers/fd-census"' \
+	-DER_CALLSITES='"$(abs_top_builddir)/tests/helpers/er-callsites"' \
+	-DER_CALLSITE_A='"$(abs_top_builddir)/tests/helpers/.libs/libcallsite-a.so"' \
+	-DER_CALLSITE_B='"$(abs_top_builddir)/tests/helpers/.libs/libcallsite-b.so"' \
 	-DER_COMMAND='"$(abs_top_builddir)/src/cli/earlyrandom"'
 ER_IT_CC = $(AM_CFLAGS) $(CRITERION_CFLAGS) $(SANITIZE_CFLAGS)
 ER_IT_LIBS = $(CRITERION_LIBS) -lpthread

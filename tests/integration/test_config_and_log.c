@@ -118,6 +118,47 @@ Test(config_and_log, a_request_record_carries_every_field)
     spawn_free(&r);
 }
 
+Test(config_and_log, each_record_names_its_own_caller_when_one_library_replaces_another_at_its_address)
+{
+    /* The library remembers each call site's symbol: a stale memory would name the first library
+     * and its function for the second's requests. */
+    static char log_path[512], log_var[600];
+    snprintf(log_path, sizeof log_path, "%s", test_path("callsites.jsonl"));
+    unlink(log_path);
+    snprintf(log_var, sizeof log_var, "EARLYRANDOM_LOG=%s", log_path);
+    const char *env[] = { log_var, "EARLYRANDOM_POLICY=passthrough", "EARLYRANDOM_LOG_ALL=1",
+                          "EARLYRANDOM_INIT_AFTER=0", NULL };
+    const char *argv[] = { ER_CALLSITES, ER_CALLSITE_A, ER_CALLSITE_B, "3", NULL };
+    struct spawn_result r;
+    run_program(&r, argv, env, true, 30000);
+    cr_assert_eq(r.exit_code, 0, "er-callsites: %s %s", r.out, r.err);
+    void *a = NULL, *b = NULL;
+    cr_assert_eq(sscanf(r.out, "site a=%p b=%p", &a, &b), 2, "output: %s", r.out);
+    if (a != b)
+        cr_skip_test("the second library was not loaded at the first one's address (%p, %p): "
+                     "the case under test did not occur", a, b);
+    static char log[65536];
+    read_file(log_path, log, sizeof log);
+    int from_a = 0, from_b = 0;
+    for (const char *line = log; *line != '\0';) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        char one[4096];
+        snprintf(one, sizeof one, "%.*s", (int)len, line);
+        if (strstr(one, "er_call_site_a") != NULL) {
+            from_a++;
+            cr_expect(strstr(one, "\"caller\":\"" ER_CALLSITE_A "\"") != NULL, "%s", one);
+        } else if (strstr(one, "er_call_site_b") != NULL) {
+            from_b++;
+            cr_expect(strstr(one, "\"caller\":\"" ER_CALLSITE_B "\"") != NULL, "%s", one);
+        }
+        line += len + (end ? 1 : 0);
+    }
+    cr_expect_eq(from_a, 3, "3 requests from er_call_site_a: %s", log);
+    cr_expect_eq(from_b, 3, "3 requests from er_call_site_b: %s", log);
+    spawn_free(&r);
+}
+
 Test(config_and_log, programs_that_share_an_executable_are_told_apart_by_their_name)
 {
     /* As systemd-udevd is a symbolic link to udevadm: the same exe, the kernel's name differs. */
