@@ -22,7 +22,7 @@ src_lib_libearlyrandom_la_SOURCES = \
 src_lib_libearlyrandom_la_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/lib
 # Hidden by default, exported by name; initial-exec TLS so that no thread-local access allocates.
 src_lib_libearlyrandom_la_CFLAGS = $(AM_CFLAGS) -fvisibility=hidden -ftls-model=initial-exec
-src_lib_libearlyrandom_la_LDFLAGS = -module -avoid-version -shared -no-undefined \
+src_lib_libearlyrandom_la_LDFLAGS = -module -avoid-version -shared -no-undefined $(PRELOAD_LDFLAGS) \
 	-Wl,--version-script=$(srcdir)/src/lib/exports.map
 src_lib_libearlyrandom_la_LIBADD = src/core/libercore.la $(LIBS)
 EXTRA_DIST += src/lib/exports.map
