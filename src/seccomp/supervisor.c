@@ -41,6 +41,7 @@ struct held {
     uint64_t id;
     pid_t tid;
     uint64_t buf, len, flags, ip;
+    bool compat;           /* an i386 program's call, made through the vDSO */
     int64_t start_ns;      /* CLOCK_BOOTTIME when it first came (a restart keeps it) */
     const char *kernel_pool;
     bool hang_logged;
@@ -273,7 +274,8 @@ static void name_call(const struct held *h, struct call_names *n)
     ssize_t len = readlink(path, n->exe, NAME_MAX_LEN - 1);
     n->exe[len > 0 ? len : 0] = '\0';
     read_comm(n->tgid, h->tid, n->comm);
-    er_seccomp_name_caller(h->tid, h->ip, n->object, NAME_MAX_LEN, n->symbol, NAME_MAX_LEN);
+    er_seccomp_name_caller(h->tid, h->ip, h->compat, n->object, NAME_MAX_LEN, n->symbol,
+                           NAME_MAX_LEN);
 }
 
 /* A held call keeps its names: when it is logged the caller may be gone. */
@@ -481,6 +483,7 @@ static void handle(struct er_seccomp *s, const struct seccomp_notif *req)
     h.len = er_seccomp_arg(req->data.arch, req->data.args[1]);
     h.flags = er_seccomp_arg(req->data.arch, req->data.args[2]);
     h.ip = req->data.instruction_pointer;
+    h.compat = er_seccomp_is_compat(req->data.arch);
     h.start_ns = clock_ns(CLOCK_BOOTTIME);
     /* A thread is in one system call at a time: a held one of this thread was interrupted, and
      * the same arguments again are the kernel's restart of it (one request, as the preload logs). */
@@ -649,6 +652,7 @@ static void handle_open(struct er_seccomp *s, const struct seccomp_notif *req)
     struct held h = { 0 };
     h.tid = (pid_t)req->pid;
     h.ip = req->data.instruction_pointer;
+    h.compat = er_seccomp_is_compat(req->data.arch);
     h.start_ns = clock_ns(CLOCK_BOOTTIME);
     if (logged) {
         h.kernel_pool = kernel_pool_state();
