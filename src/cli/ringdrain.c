@@ -14,7 +14,7 @@
 bool er_ringdrain_open(struct er_ringdrain *d, const char *log_path, uint32_t slot_count)
 {
     memset(d, 0, sizeof *d);
-    d->memfd = d->log_fd = -1;
+    d->memfd = d->log_fd = d->wake[0] = d->wake[1] = -1;
     d->mem = MAP_FAILED;
     d->size = er_ring_bytes(slot_count);
     d->memfd = memfd_create("earlyrandom-ring", MFD_CLOEXEC);
@@ -33,6 +33,12 @@ bool er_ringdrain_open(struct er_ringdrain *d, const char *log_path, uint32_t sl
     /* Opening /proc/PID/fd/N gives the tree's processes the same memory, without a descriptor
      * of ours in any of them. */
     snprintf(d->path, sizeof d->path, "/proc/%d/fd/%d", (int)getpid(), d->memfd);
+    /* The wake-up pipe is reached the same way; without it the consumer only polls. */
+    char wake_path[64];
+    if (pipe2(d->wake, O_CLOEXEC | O_NONBLOCK) == 0) {
+        snprintf(wake_path, sizeof wake_path, "/proc/%d/fd/%d", (int)getpid(), d->wake[1]);
+        er_ring_set_wake_path(&d->ring, wake_path);
+    }
     return true;
 fail:;
     int e = errno;
@@ -77,6 +83,33 @@ size_t er_ringdrain_poll(struct er_ringdrain *d)
     return n;
 }
 
+int er_ringdrain_wake_fd(const struct er_ringdrain *d)
+{
+    return d->wake[0];
+}
+
+enum er_ringdrain_sleep er_ringdrain_sleep(struct er_ringdrain *d)
+{
+    if (d->buf == NULL || d->wake[0] < 0)
+        return ER_RINGDRAIN_NO_WAKE_UP;
+    er_ring_consumer_sleeps(&d->ring, true);
+    if (er_ring_pending(&d->ring) >= d->ring.slot_count / 8) {
+        er_ring_consumer_sleeps(&d->ring, false);
+        return ER_RINGDRAIN_BURST;
+    }
+    return ER_RINGDRAIN_ASLEEP;
+}
+
+void er_ringdrain_awake(struct er_ringdrain *d)
+{
+    if (d->buf == NULL)
+        return;
+    er_ring_consumer_sleeps(&d->ring, false);
+    char bytes[256];
+    while (d->wake[0] >= 0 && read(d->wake[0], bytes, sizeof bytes) > 0)
+        continue;
+}
+
 static void sleep_ms(int ms)
 {
     struct timespec ts = { 0, (long)ms * 1000000 };
@@ -114,8 +147,11 @@ void er_ringdrain_close(struct er_ringdrain *d)
         close(d->memfd);
     if (d->log_fd >= 0)
         close(d->log_fd);
+    for (int i = 0; i < 2; i++)
+        if (d->wake[i] >= 0)
+            close(d->wake[i]);
     free(d->buf);
     d->mem = MAP_FAILED;
-    d->memfd = d->log_fd = -1;
+    d->memfd = d->log_fd = d->wake[0] = d->wake[1] = -1;
     d->buf = NULL;
 }

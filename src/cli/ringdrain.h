@@ -15,6 +15,7 @@ struct er_ringdrain {
     size_t size;
     int memfd;  /* close-on-exec: the tree reopens it by path and keeps no descriptor */
     int log_fd; /* the log file, opened for appending */
+    int wake[2]; /* the wake-up pipe producers write a byte into (close-on-exec, non-blocking) */
     char path[64];
     char *buf; /* records gathered for one write */
     size_t len;
@@ -27,6 +28,14 @@ bool er_ringdrain_open(struct er_ringdrain *d, const char *log_path, uint32_t sl
 
 /* Appends every committed record to the log; returns how many. */
 size_t er_ringdrain_poll(struct er_ringdrain *d);
+
+/* Sleeping until records come: er_ringdrain_sleep tells the producers the consumer sleeps
+ * (ASLEEP: poll er_ringdrain_wake_fd, then call er_ringdrain_awake), or says why not: a burst is
+ * already in the ring, or there is no ring or no wake-up pipe to poll. */
+enum er_ringdrain_sleep { ER_RINGDRAIN_ASLEEP, ER_RINGDRAIN_BURST, ER_RINGDRAIN_NO_WAKE_UP };
+enum er_ringdrain_sleep er_ringdrain_sleep(struct er_ringdrain *d);
+int er_ringdrain_wake_fd(const struct er_ringdrain *d);
+void er_ringdrain_awake(struct er_ringdrain *d);
 
 /* The tree is gone, or the command is leaving: no more claims, every record that will ever be
  * committed is written, and slots whose producer died while copying are counted as abandoned.

@@ -496,11 +496,25 @@ static pid_t start_child(struct run *r, char *const *argv, const sigset_t *old_m
 /* Watches the log and the signals until the command ends or a hang verdict is given. */
 static void supervise(struct run *r, int sfd)
 {
-    struct pollfd pfd[2] = { { sfd, POLLIN, 0 }, { r->sec ? er_seccomp_fd(r->sec) : -1, POLLIN, 0 } };
+    struct pollfd pfd[3] = { { sfd, POLLIN, 0 }, { r->sec ? er_seccomp_fd(r->sec) : -1, POLLIN, 0 },
+                             { -1, POLLIN, 0 } };
     int log_timeout = POLL_MS; /* shorter while the ring has records coming */
     while (!r->child_done && !r->verdict) {
+        /* Idle, the ring's producers wake the command when a burst begins. */
+        if (log_timeout == POLL_MS) {
+            enum er_ringdrain_sleep sleep = er_ringdrain_sleep(&r->ring);
+            if (sleep == ER_RINGDRAIN_ASLEEP)
+                pfd[2].fd = er_ringdrain_wake_fd(&r->ring);
+            else if (sleep == ER_RINGDRAIN_BURST)
+                log_timeout = BUSY_POLL_MS;
+        }
         int timeout = r->sec ? er_seccomp_tick(r->sec, log_timeout) : log_timeout;
-        if (poll(pfd, 2, timeout) > 0) {
+        int ready = poll(pfd, 3, timeout);
+        if (pfd[2].fd >= 0) {
+            er_ringdrain_awake(&r->ring);
+            pfd[2].fd = -1;
+        }
+        if (ready > 0) {
             if (pfd[0].revents)
                 drain_signals(r, sfd);
             /* Answered first: a trapped call waits for nothing else. */

@@ -125,3 +125,38 @@ uint64_t er_ring_bypassed(const struct er_ring *r)
 {
     return __atomic_load_n(&r->header->bypassed, __ATOMIC_RELAXED);
 }
+
+bool er_ring_set_wake_path(const struct er_ring *r, const char *path)
+{
+    size_t len = strlen(path);
+    if (len >= sizeof r->header->wake_path)
+        return false;
+    memcpy(r->header->wake_path, path, len + 1);
+    return true;
+}
+
+/* Sleeping is announced before the consumer looks at the ring a last time, and a producer looks
+ * at the announcement after its record is claimed (both sequentially consistent): one of the two
+ * sees the other, so a burst cannot start unseen between them. */
+void er_ring_consumer_sleeps(const struct er_ring *r, bool asleep)
+{
+    __atomic_store_n(&r->header->consumer_asleep, asleep ? 1u : 0u, __ATOMIC_SEQ_CST);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+bool er_ring_wake_due(const struct er_ring *r)
+{
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&r->header->consumer_asleep, __ATOMIC_SEQ_CST) == 0 ||
+        er_ring_pending(r) < r->slot_count / 8)
+        return false;
+    return __atomic_exchange_n(&r->header->consumer_asleep, 0u, __ATOMIC_SEQ_CST) != 0;
+}
+
+const char *er_ring_wake_path(const struct er_ring *r)
+{
+    const char *path = r->header->wake_path;
+    if (path[0] != '/' || strnlen(path, sizeof r->header->wake_path) == sizeof r->header->wake_path)
+        return NULL;
+    return path;
+}

@@ -19,7 +19,7 @@
 /* The variable through which the command tells the library where its ring is (a path to open). */
 #define ER_ENV_RING "EARLYRANDOM_RING"
 
-#define ER_RING_MAGIC 0x31474e4952524525ULL /* "%ERRING1", little-endian */
+#define ER_RING_MAGIC 0x32474e4952524525ULL /* "%ERRING2", little-endian */
 #define ER_RING_SLOT_SIZE 1024u
 #define ER_RING_SLOT_HEADER 16u
 #define ER_RING_PAYLOAD_MAX (ER_RING_SLOT_SIZE - ER_RING_SLOT_HEADER)
@@ -35,10 +35,14 @@ struct er_ring_header {
     char pad1[40];       /* head and tail on their own cache lines: producers and the consumer */
     uint64_t tail;       /* the next ticket the consumer takes; written by the consumer only */
     uint64_t bypassed;   /* records that producers wrote to the file themselves */
-    char pad2[48];
+    uint32_t consumer_asleep; /* the consumer waits on its wake-up pipe rather than a short timer */
+    char pad2[44];
+    /* Where a producer writes a byte to wake the consumer, once a burst fills the ring an eighth
+     * while the consumer sleeps: without it a burst overflows into the producers' slow path. */
+    char wake_path[64];
     /* The log the ring feeds: a process whose own log setting names another file (a child that
      * changed EARLYRANDOM_LOG) writes that file itself. */
-    char log_path[4096 - 128];
+    char log_path[4096 - 192];
 };
 
 struct er_ring_slot {
@@ -87,6 +91,15 @@ uint64_t er_ring_close(const struct er_ring *r);
  * tree is gone the consumer gives the slot up so that the records behind it can be taken.
  * Returns false when nothing is claimed at the consumer's position. */
 bool er_ring_skip_abandoned(const struct er_ring *r);
+
+/* Waking the consumer. The consumer names its wake-up path once (false when it does not fit),
+ * says when it goes to sleep and when it is awake again; a producer that has just put a record
+ * asks er_ring_wake_due, which is true for one producer only, when the consumer sleeps and the
+ * ring is an eighth full; er_ring_wake_path gives the path (NULL when none is usable). */
+bool er_ring_set_wake_path(const struct er_ring *r, const char *path);
+void er_ring_consumer_sleeps(const struct er_ring *r, bool asleep);
+bool er_ring_wake_due(const struct er_ring *r);
+const char *er_ring_wake_path(const struct er_ring *r);
 
 /* Claimed tickets not taken yet, and the records producers wrote around the ring. */
 uint64_t er_ring_pending(const struct er_ring *r);

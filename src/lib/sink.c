@@ -37,6 +37,7 @@ enum ring_state { RING_UNKNOWN, RING_ATTACHING, RING_ATTACHED, RING_NONE };
 static int ring_state = RING_UNKNOWN;
 static char ring_path[128];
 static struct er_ring ring;
+static char wake_path[64]; /* copied at attach: the tree's processes can all write the header */
 
 /* Where the journal sink sends its datagrams, copied because the program may change its
  * environment later. */
@@ -115,8 +116,12 @@ static bool map_ring(void)
     __close(fd);
     if (mem == MAP_FAILED)
         return false;
-    if (er_ring_attach(&ring, mem, (size_t)st.st_size, path))
+    if (er_ring_attach(&ring, mem, (size_t)st.st_size, path)) {
+        const char *wake = er_ring_wake_path(&ring);
+        if (wake != NULL)
+            strcpy(wake_path, wake);
         return true;
+    }
     munmap(mem, (size_t)st.st_size);
     return false;
 }
@@ -356,12 +361,32 @@ static void write_journal(const char *record, size_t len)
         write_kmsg(record, len);
 }
 
+/* One byte into the command's wake-up pipe, through a descriptor that lives only inside this
+ * call and is held against the program's closes like the log file's. */
+static void wake_the_command(void)
+{
+    if (wake_path[0] == '\0')
+        return;
+    int saved = errno;
+    enter_write();
+    int fd = __open64(wake_path, O_WRONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd >= 0) {
+        write_all_once(fd, "", 1);
+        __close(fd);
+    }
+    leave_write();
+    errno = saved;
+}
+
 void er_sink_write(const char *record, size_t len)
 {
     /* The usual way under the command: no descriptor, so nothing to hold against closes. */
     if (__atomic_load_n(&ring_state, __ATOMIC_ACQUIRE) == RING_ATTACHED &&
-        er_ring_put(&ring, record, len) == ER_RING_PUT_OK)
+        er_ring_put(&ring, record, len) == ER_RING_PUT_OK) {
+        if (er_ring_wake_due(&ring))
+            wake_the_command();
         return;
+    }
     int saved = errno;
     /* stderr is the program's own and may block on a full pipe: records to it are not held
      * against closes, at the price of a line in a file the program points fd 2 at meanwhile. */

@@ -225,3 +225,46 @@ Test(ring, many_producers_one_consumer_nothing_lost_or_torn)
     cr_expect_eq(er_ring_pending(&r), 0);
     free(mem);
 }
+
+Test(ring, a_sleeping_consumer_is_woken_once_when_a_burst_fills_an_eighth)
+{
+    struct er_ring r;
+    void *mem = fresh_ring(&r, 64);
+    cr_assert(er_ring_set_wake_path(&r, "/proc/1/fd/5"));
+    cr_expect_str_eq(er_ring_wake_path(&r), "/proc/1/fd/5");
+    /* Awake, the consumer is never woken. */
+    for (int i = 0; i < 8; i++)
+        cr_assert_eq(er_ring_put(&r, "x", 1), ER_RING_PUT_OK);
+    cr_expect_not(er_ring_wake_due(&r), "the consumer is awake");
+    struct taken t = { .n = 0 };
+    while (er_ring_take(&r, keep, &t))
+        t.n = 0;
+    /* Asleep: nothing until the eighth record, then one producer only. */
+    er_ring_consumer_sleeps(&r, true);
+    for (int i = 0; i < 7; i++) {
+        cr_assert_eq(er_ring_put(&r, "x", 1), ER_RING_PUT_OK);
+        cr_expect_not(er_ring_wake_due(&r), "%d records are no burst", i + 1);
+    }
+    cr_assert_eq(er_ring_put(&r, "x", 1), ER_RING_PUT_OK);
+    cr_expect(er_ring_wake_due(&r), "an eighth of the ring wakes the consumer");
+    cr_assert_eq(er_ring_put(&r, "x", 1), ER_RING_PUT_OK);
+    cr_expect_not(er_ring_wake_due(&r), "one wake-up per sleep");
+    free(mem);
+}
+
+Test(ring, a_wake_up_path_that_does_not_fit_or_is_not_absolute_is_not_used)
+{
+    struct er_ring r;
+    void *mem = fresh_ring(&r, 8);
+    cr_expect_null(er_ring_wake_path(&r), "none set");
+    char long_path[100];
+    memset(long_path, 'a', sizeof long_path - 1);
+    long_path[0] = '/';
+    long_path[sizeof long_path - 1] = '\0';
+    cr_expect_not(er_ring_set_wake_path(&r, long_path));
+    cr_expect(er_ring_set_wake_path(&r, "relative/path"));
+    cr_expect_null(er_ring_wake_path(&r), "a relative path");
+    memset(r.header->wake_path, '/', sizeof r.header->wake_path);
+    cr_expect_null(er_ring_wake_path(&r), "unterminated");
+    free(mem);
+}
