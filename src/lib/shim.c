@@ -110,7 +110,8 @@ static void copy_environment(void)
         if (start.env_count == MAX_VARIABLES)
             continue; /* a name given many times: the first ones count, as for getenv */
         if (used + len + 1 > sizeof start.env_copy) {
-            /* no setting is this long: kept to be reported */
+            /* settings this long (paths near PATH_MAX) are read where they are: the one case in
+             * which a program that rewrites its environment early changes them */
             start.env_entries[start.env_count++] = *e;
             continue;
         }
