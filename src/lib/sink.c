@@ -14,10 +14,12 @@
 #include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/un.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "logrec.h"
+#include "rawsys.h"
 #include "ring.h"
 
 /* glibc's exported aliases, so that the library's own I/O never goes through its hooks. */
@@ -167,14 +169,28 @@ void er_sink_forget_in_child(void)
         ring_state = RING_UNKNOWN;
 }
 
+/* A write usually ends within microseconds, but the journal sink's may wait up to
+ * JOURNAL_FULL_WAIT_SECONDS for room in journald's queue: after a few turns the waiting side
+ * sleeps a little between looks rather than keep a CPU busy. */
+static void wait_a_turn(unsigned *turns)
+{
+    if (++*turns < 64) {
+        sched_yield();
+        return;
+    }
+    struct timespec pause = { 0, 1000 * 1000 };
+    er_raw_syscall6(SYS_nanosleep, (long)&pause, 0, 0, 0, 0, 0);
+}
+
 void er_sink_close_begin(void)
 {
     in_close++;
     __atomic_add_fetch(&closers, 1, __ATOMIC_SEQ_CST);
     if (in_write) /* a signal handler that closes, interrupting this thread's own write */
         return;
+    unsigned turns = 0;
     while (__atomic_load_n(&writers, __ATOMIC_SEQ_CST) != 0)
-        sched_yield();
+        wait_a_turn(&turns);
 }
 
 void er_sink_close_end(void)
@@ -190,8 +206,9 @@ static void enter_write(void)
         if (in_close || __atomic_load_n(&closers, __ATOMIC_SEQ_CST) == 0)
             break;
         __atomic_sub_fetch(&writers, 1, __ATOMIC_SEQ_CST);
+        unsigned turns = 0;
         while (__atomic_load_n(&closers, __ATOMIC_SEQ_CST) != 0)
-            sched_yield();
+            wait_a_turn(&turns);
     }
     in_write++;
 }

@@ -6,6 +6,7 @@
  * one line on stdout:
  *   ok <api> ret=<n> bytes=<hex> ms=<elapsed> cpu=<ms> exec_ms=<ms> boot_ms=<ms>
  *   err <api> errno=<NAME> ms=<elapsed> cpu=<ms> exec_ms=<ms> boot_ms=<ms>
+ * (close-while-logging prints its own line, described above its function.)
  * ms counts from main(); exec_ms from the exec of the process (before the library was loaded,
  * so never later than the moment its settings count from); boot_ms is CLOCK_BOOTTIME, the clock
  * of the test's own events (a ready file created, a signal sent).
@@ -496,6 +497,73 @@ static int do_fork(void)
     return 0;
 }
 
+struct background_request {
+    ssize_t got;
+    pid_t tid;
+};
+
+static void *request_in_background(void *arg)
+{
+    struct background_request *q = arg;
+    __atomic_store_n(&q->tid, gettid(), __ATOMIC_RELEASE);
+    char buf[16];
+    q->got = getrandom(buf, sizeof buf, GRND_NONBLOCK);
+    return NULL;
+}
+
+/* Whether the thread whose /proc syscall file is open at fd is in system call nr. Read with
+ * pread, and closed only by the caller: a close here would wait for the record being written. */
+static bool thread_in_syscall(int fd, long nr)
+{
+    char text[256];
+    ssize_t len = pread(fd, text, sizeof text - 1, 0);
+    if (len <= 0)
+        return false;
+    text[len] = '\0';
+    return strtol(text, NULL, 10) == nr;
+}
+
+static double thread_cpu_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+/* close-while-logging: another thread asks for entropy, and its record is sent to a journal that
+ * makes it wait; once that thread is seen in sendmsg, this one closes a descriptor of its own.
+ * Prints how long the close took, in wall time and in this thread's CPU time, and whether the
+ * other thread was seen sending (within 10 s). */
+static int do_close_while_logging(void)
+{
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    struct background_request q = { 0, 0 };
+    pthread_t requester;
+    pthread_create(&requester, NULL, request_in_background, &q);
+    pid_t tid;
+    while ((tid = __atomic_load_n(&q.tid, __ATOMIC_ACQUIRE)) == 0)
+        usleep(1000);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)tid);
+    int syscall_fd = open(path, O_RDONLY | O_CLOEXEC);
+    bool sending = false;
+    for (int i = 0; i < 10000 && !sending && syscall_fd >= 0; i++) {
+        sending = thread_in_syscall(syscall_fd, SYS_sendmsg);
+        if (!sending)
+            usleep(1000);
+    }
+    double wall = now_ms(), cpu = thread_cpu_ms();
+    int rc = close(fd);
+    wall = now_ms() - wall;
+    cpu = thread_cpu_ms() - cpu;
+    pthread_join(requester, NULL);
+    if (syscall_fd >= 0)
+        close(syscall_fd);
+    printf("close rc=%d close_ms=%.1f close_cpu_ms=%.1f request=%zd sending=%d\n", rc, wall, cpu,
+           q.got, sending);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     start = now_ms();
@@ -515,5 +583,7 @@ int main(int argc, char **argv)
         return do_fork();
     if (strcmp(argv[1], "seq") == 0)
         return do_seq(argv + 2, argc - 2);
+    if (strcmp(argv[1], "close-while-logging") == 0)
+        return do_close_while_logging();
     return do_one(argv[1], argv + 2, argc - 2);
 }

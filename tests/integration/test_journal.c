@@ -312,3 +312,45 @@ Test(journal_sink, pid_1_holds_its_records_until_the_socket_takes_them)
     spawn_free(&r);
     fake_journal_free(&j);
 }
+
+Test(journal_sink, a_close_waiting_for_a_record_stuck_on_a_full_queue_burns_no_cpu)
+{
+    /* A journald that reads nothing: its queue fills, and the library's next datagram waits for
+     * room (JOURNAL_FULL_WAIT_SECONDS). A close on another thread waits for that record to leave
+     * the descriptor it uses, and must sleep meanwhile, not spin. */
+    char path[108];
+    snprintf(path, sizeof path, "%s", test_path("full.socket"));
+    unlink(path);
+    int journal = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un addr = { .sun_family = AF_UNIX };
+    snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path);
+    cr_assert_eq(bind(journal, (struct sockaddr *)&addr, sizeof addr), 0, "bind: %s", strerror(errno));
+    int filler = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int queued = 0;
+    while (queued < 100000 && sendto(filler, "x", 1, MSG_DONTWAIT, (struct sockaddr *)&addr,
+                                     sizeof addr) == 1)
+        queued++;
+    cr_assert(errno == EAGAIN || errno == EWOULDBLOCK, "the queue never filled: %s", strerror(errno));
+    char socket_var[200];
+    snprintf(socket_var, sizeof socket_var, "EARLYRANDOM_JOURNAL_SOCKET=%s", path);
+    const char *argv[] = { er_probe_plain, "close-while-logging", NULL };
+    const char *env[] = { "EARLYRANDOM_LOG=journal", "EARLYRANDOM_LOG_ALL=1",
+                          "EARLYRANDOM_POLICY=passthrough", "EARLYRANDOM_INIT_AFTER=0", socket_var,
+                          NULL };
+    struct spawn_result r;
+    run_program(&r, argv, env, true, 30000);
+    close(filler);
+    close(journal);
+    cr_assert_eq(r.exit_code, 0, "%s%s", r.out, r.err);
+    double close_ms = -1, close_cpu_ms = -1;
+    const char *line = strstr(r.out, "close rc=0 ");
+    cr_assert_not_null(line, "output: %s", r.out);
+    cr_assert_eq(sscanf(line, "close rc=0 close_ms=%lf close_cpu_ms=%lf", &close_ms, &close_cpu_ms),
+                 2, "output: %s", r.out);
+    /* The close came while the record was stuck, and waited for it. */
+    cr_assert(strstr(line, "sending=1") != NULL, "the request was never seen sending: %s", r.out);
+    cr_assert_gt(close_ms, 100, "the close did not wait (%.1f ms)", close_ms);
+    cr_expect_lt(close_cpu_ms, close_ms / 20, "the close used %.1f ms of CPU in %.1f ms of waiting",
+                 close_cpu_ms, close_ms);
+    spawn_free(&r);
+}
