@@ -79,8 +79,8 @@ tests_cli_test_summary_CFLAGS = $(ER_CLI_TEST_CC)
 tests_cli_test_summary_LDFLAGS = $(ER_CLI_TEST_LD)
 tests_cli_test_summary_LDADD = $(ER_CLI_TEST_LIBS)
 
-tests_cli_test_units_SOURCES = tests/cli/test-units.c
-tests_cli_test_units_CPPFLAGS = $(ER_CLI_TEST_CPP)
+tests_cli_test_units_SOURCES = tests/cli/test-units.c $(ER_SPAWN)
+tests_cli_test_units_CPPFLAGS = $(ER_CLI_TEST_CPP) $(ER_SPAWN_CPP)
 tests_cli_test_units_CFLAGS = $(ER_CLI_TEST_CC)
 tests_cli_test_units_LDFLAGS = $(ER_CLI_TEST_LD)
 tests_cli_test_units_LDADD = $(ER_CLI_TEST_LIBS)

@@ -488,17 +488,36 @@ void er_format_grnd_flags(unsigned int flags, char *out, size_t cap)
 
 void er_format_open_flags(int flags, char *out, size_t cap)
 {
+    /* This platform's own values (O_DIRECT and O_DIRECTORY, for one, differ between x86_64 and
+     * arm64); the names of several bits come first, so that O_TMPFILE is not shown as
+     * O_DIRECTORY and another bit. */
     static const struct flag_name names[] = {
         { O_NONBLOCK, "O_NONBLOCK" }, { O_CLOEXEC, "O_CLOEXEC" }, { O_NOCTTY, "O_NOCTTY" },
         { O_APPEND, "O_APPEND" },     { O_CREAT, "O_CREAT" },     { O_TRUNC, "O_TRUNC" },
         { O_EXCL, "O_EXCL" },         { O_SYNC, "O_SYNC" },       { O_DSYNC, "O_DSYNC" },
+#ifdef O_TMPFILE
+        { O_TMPFILE, "O_TMPFILE" },
+#endif
+#ifdef O_DIRECTORY
+        { O_DIRECTORY, "O_DIRECTORY" },
+#endif
         { O_NOFOLLOW, "O_NOFOLLOW" },
+#ifdef O_DIRECT
+        { O_DIRECT, "O_DIRECT" },
+#endif
+#ifdef O_NOATIME
+        { O_NOATIME, "O_NOATIME" },
+#endif
+#ifdef O_PATH
+        { O_PATH, "O_PATH" },
+#endif
     };
     unsigned int acc = (unsigned int)flags & O_ACCMODE;
     const char *mode = acc == O_RDONLY ? "O_RDONLY" : acc == O_WRONLY ? "O_WRONLY" : "O_RDWR";
-    /* O_LARGEFILE (which the kernel reports on every 64-bit descriptor) says nothing about
-     * entropy, so it is left out; its kernel value differs from the libc macro, often 0. */
-#if defined(__x86_64__)
+    /* O_LARGEFILE says nothing about entropy and is left out; the kernel's value is needed, not
+     * <fcntl.h>'s (0 on 64-bit), because F_GETFL reports it on every descriptor and the syscall
+     * engine reads raw arguments (an i386 program's open on x86_64 passes it). */
+#if defined(__x86_64__) || defined(__i386__)
     const unsigned int largefile = 0100000;
 #elif defined(__aarch64__)
     const unsigned int largefile = 0400000;

@@ -52,6 +52,7 @@ static void run_with(struct spawn_result *r, const char *const *extra, const cha
 
 Test(run, exit_status_of_the_command)
 {
+    SKIP_IF_NO_SUBREAPER();
     require_library();
     struct spawn_result r;
     RUN(&r, "-q", "--", "true");
@@ -96,6 +97,7 @@ Test(run, own_errors_are_125)
 
 Test(run, cannot_run_126_not_found_127)
 {
+    SKIP_IF_NO_SUBREAPER();
     require_library();
     struct spawn_result r;
     RUN(&r, "-q", "/etc/passwd");
@@ -147,6 +149,7 @@ static const char *other_library(void)
 
 Test(run, existing_preload_kept_and_library_not_added_twice)
 {
+    SKIP_IF_NO_SUBREAPER();
     require_library();
     char preload[600], expected[1200], lib[512];
     cr_assert_not_null(realpath(LIB, lib));
@@ -167,6 +170,7 @@ Test(run, existing_preload_kept_and_library_not_added_twice)
 
 Test(run, one_boot_for_the_whole_tree)
 {
+    SKIP_IF_NO_SUBREAPER();
     require_library();
     struct spawn_result r;
     RUN(&r, "-q", "-p", "passthrough", "sh", "-c",
@@ -218,6 +222,7 @@ static bool process_with_argument(const char *word)
 
 Test(run, hang_verdict_on_a_grandchild)
 {
+    SKIP_IF_NO_SUBREAPER();
     require_library();
     char marker[64], script[512];
     snprintf(marker, sizeof marker, "er-hang-marker-%d", (int)getpid());
@@ -243,6 +248,7 @@ Test(run, hang_verdict_on_a_grandchild)
 
 Test(run, hang_without_verdict_is_reported_and_the_wait_goes_on)
 {
+    SKIP_IF_NO_SUBREAPER();
     require_library();
     struct spawn_result r;
     /* init 3 s after the start: python's request comes well before it, even on a loaded machine */
@@ -256,6 +262,7 @@ Test(run, hang_without_verdict_is_reported_and_the_wait_goes_on)
 
 Test(run, log_file_summary_and_report)
 {
+    SKIP_IF_NO_SUBREAPER();
     require_library();
     char dir[] = "/tmp/er-run-XXXXXX", log[128];
     cr_assert_not_null(mkdtemp(dir));
@@ -300,6 +307,7 @@ static bool empty_dir(const char *path)
 
 Test(run, readable_lines_by_default)
 {
+    SKIP_IF_NO_SUBREAPER();
     require_library();
     char tmp[] = "/tmp/er-tmpdir-XXXXXX", tmpdir_env[64];
     cr_assert_not_null(mkdtemp(tmp));
@@ -368,6 +376,7 @@ Test(run, ready_creates_the_file)
 
 Test(run, ready_releases_a_waiting_program)
 {
+    SKIP_IF_NO_SUBREAPER();
     require_library();
     char dir[] = "/tmp/er-ready-XXXXXX", ready[128];
     cr_assert_not_null(mkdtemp(dir));
@@ -387,6 +396,7 @@ Test(run, ready_releases_a_waiting_program)
 /* With the preload alone: the syscall engine (the default's filter) sees these programs. */
 Test(run, warns_about_programs_it_cannot_see)
 {
+    SKIP_IF_NO_SUBREAPER();
     require_library();
     struct spawn_result r;
     RUN(&r, "-q", "--engine=preload", ER_ABS_BUILDDIR "/tests/cli/static-helper");
@@ -408,6 +418,7 @@ Test(run, warns_about_programs_it_cannot_see)
 
 Test(run, warns_about_setuid_programs)
 {
+    SKIP_IF_NO_SUBREAPER();
     require_library();
     if (geteuid() != 0)
         cr_skip_test("needs root to give a copy of true to another user");
@@ -454,6 +465,7 @@ static bool child_running(pid_t pid, const char *comm)
 
 Test(run, signals_are_forwarded_to_the_command)
 {
+    SKIP_IF_NO_SUBREAPER();
     require_library();
     /* SIGTERM is sent once the command's child runs sleep, so that it is the command that
      * forwards it */

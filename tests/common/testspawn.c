@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -254,6 +255,142 @@ static char thread_state(pid_t pid, pid_t tid)
     return paren && paren[1] == ' ' ? paren[2] : '?';
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * Emulation */
+
+/* What a look at a helper process found: the emulator running it, if any, and under one the
+ * host's numbers of read(2) and write(2), which /proc shows for a guest thread asleep in them. */
+static struct {
+    bool known;
+    char emulator[256];
+    long host_read, host_write;
+} emu;
+
+/* The system call thread tid of pid sleeps in, seen twice 20 ms apart; -1 if it never sleeps
+ * in one within about 5 s. */
+static long sleeping_syscall(pid_t pid, pid_t tid)
+{
+    char path[64], text[256];
+    snprintf(path, sizeof path, "/proc/%d/task/%d/syscall", (int)pid, (int)tid);
+    long last = -1;
+    for (int i = 0; i < 250; i++) {
+        long nr = -1;
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            ssize_t got = read(fd, text, sizeof text - 1);
+            close(fd);
+            char *end = text;
+            if (got > 0) {
+                text[got] = '\0';
+                nr = strtol(text, &end, 10);
+            }
+            if (end == text || thread_state(pid, tid) != 'S')
+                nr = -1;
+        }
+        if (nr >= 0 && nr == last)
+            return nr;
+        last = nr;
+        usleep(20000);
+    }
+    return -1;
+}
+
+/* A child of this process asleep in read (or in write to a full pipe), which ends when *release
+ * is closed. */
+static pid_t asleep_child(bool in_write, int *release)
+{
+    int p[2];
+    if (pipe2(p, O_CLOEXEC) != 0)
+        return -1;
+    pid_t child = fork();
+    if (child == 0) {
+        signal(SIGPIPE, SIG_IGN);
+        char byte = 0;
+        if (in_write) {
+            close(p[0]);
+            int fl = fcntl(p[1], F_GETFL);
+            fcntl(p[1], F_SETFL, fl | O_NONBLOCK);
+            while (write(p[1], &byte, 1) == 1)
+                continue;
+            fcntl(p[1], F_SETFL, fl);
+            (void)!write(p[1], &byte, 1);
+        } else {
+            close(p[1]);
+            (void)!read(p[0], &byte, 1);
+        }
+        _exit(0);
+    }
+    close(in_write ? p[1] : p[0]);
+    *release = in_write ? p[0] : p[1];
+    if (child < 0) {
+        close(*release);
+        return -1;
+    }
+    return child;
+}
+
+static void end_child(pid_t child, int release)
+{
+    close(release);
+    while (waitpid(child, NULL, 0) < 0 && errno == EINTR)
+        continue;
+}
+
+/* qemu-user answers a process's questions about /proc/self/exe with the emulated program, but not
+ * those about its thread's own entry, which shows the emulator as it is; only then does a child
+ * asleep in read and another in write tell which numbers the host gives those calls. */
+static void look_for_emulation(void)
+{
+    if (emu.known)
+        return;
+    char path[64], exe[sizeof emu.emulator];
+    snprintf(path, sizeof path, "/proc/self/task/%ld/exe", (long)syscall(SYS_gettid));
+    ssize_t n = readlink(path, exe, sizeof exe - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    const char *base = strrchr(exe, '/');
+    if (strncmp(base ? base + 1 : exe, "qemu-", 5) != 0)
+        exe[0] = '\0';
+    long host[2] = { -1, -1 };
+    for (int i = 0; exe[0] != '\0' && i < 2; i++) {
+        int release;
+        pid_t child = asleep_child(i == 1, &release);
+        if (child > 0) {
+            host[i] = sleeping_syscall(child, child);
+            end_child(child, release);
+        }
+    }
+    memcpy(emu.emulator, exe, sizeof exe);
+    emu.host_read = host[0];
+    emu.host_write = host[1];
+    emu.known = true;
+}
+
+const char *spawn_emulator(void)
+{
+    look_for_emulation();
+    return emu.emulator[0] != '\0' ? emu.emulator : NULL;
+}
+
+bool spawn_subreaper_works(void)
+{
+    static int works = -1;
+    if (works < 0) {
+        pid_t child = fork();
+        if (child == 0)
+            _exit(prctl(PR_SET_CHILD_SUBREAPER, 1) == 0 ? 0 : 1);
+        int status = 0;
+        while (child > 0 && waitpid(child, &status, 0) < 0 && errno == EINTR)
+            continue;
+        works = child > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    }
+    return works;
+}
+
+void spawn_skip_note(const char *suite, const char *test, const char *why)
+{
+    fprintf(stderr, "[SKIP] %s::%s: %s\n", suite, test, why);
+}
+
 static bool in_syscall(pid_t pid, pid_t tid, long want)
 {
     char path[64], text[256];
@@ -272,10 +409,19 @@ static bool in_syscall(pid_t pid, pid_t tid, long want)
     return end != text && nr == want;
 }
 
+/* Under an emulator, a guest thread asleep in read or write shows the host's system call. */
+static long as_the_kernel_shows(long nr)
+{
+    if (spawn_emulator() == NULL)
+        return nr;
+    return nr == SYS_read ? emu.host_read : nr == SYS_write ? emu.host_write : nr;
+}
+
 /* In the system call and asleep there (a thread preempted in one is 'R'), on both sides of the
  * look. */
 bool thread_sleeps_in_syscall(pid_t pid, pid_t tid, long nr)
 {
+    nr = as_the_kernel_shows(nr);
     return thread_state(pid, tid) == 'S' && in_syscall(pid, tid, nr) && thread_state(pid, tid) == 'S';
 }
 

@@ -64,6 +64,35 @@ double spawn_boottime_ms(void);
 bool thread_sleeps_in_read(pid_t pid, pid_t tid);
 bool thread_sleeps_in_syscall(pid_t pid, pid_t tid, long nr);
 
+/* The emulator running this test (qemu-user through binfmt_misc, as the arm64 root of
+ * scripts/matrix runs), or NULL on real hardware. Under one, thread_sleeps_in_syscall takes the
+ * host's numbers of read and write, and the few tests that cannot work emulated skip. */
+const char *spawn_emulator(void);
+/* Prints "[SKIP] suite::test: why" on stderr, the line Criterion prints only when verbose, so that
+ * the test's log and scripts/matrix name each skipped case and its reason. */
+void spawn_skip_note(const char *suite, const char *test, const char *why);
+/* Under an emulator, whether prctl(PR_SET_CHILD_SUBREAPER) works (tried in a child), without
+ * which the earlyrandom command refuses to supervise a tree; qemu-user 7.2 does not pass it on. */
+bool spawn_subreaper_works(void);
+/* In a Criterion test: skips it, saying why, when it runs emulated and cond holds (cond is not
+ * evaluated on real hardware, where nothing is skipped). */
+#define SKIP_EMULATED_IF(cond, why)                                                               \
+    do {                                                                                          \
+        const char *emulator_ = spawn_emulator();                                                 \
+        if (emulator_ != NULL && (cond)) {                                                        \
+            char why_[512];                                                                       \
+            snprintf(why_, sizeof why_, "emulated by %s: %s", emulator_, (why));                  \
+            spawn_skip_note(criterion_current_test->category, criterion_current_test->name, why_); \
+            cr_skip_test("%s", why_);                                                             \
+        }                                                                                         \
+    } while (0)
+#define SKIP_IF_EMULATED(why) SKIP_EMULATED_IF(true, why)
+/* Before running a command the earlyrandom command must supervise. */
+#define SKIP_IF_NO_SUBREAPER()                                                                    \
+    SKIP_EMULATED_IF(!spawn_subreaper_works(),                                                    \
+                     "prctl(PR_SET_CHILD_SUBREAPER) fails, and the command does not supervise "   \
+                     "a tree without it")
+
 /* A fresh private directory for the test's process (created, removed when it ends), and a path
  * inside it (a static buffer, overwritten by the next call). */
 const char *test_dir(void);

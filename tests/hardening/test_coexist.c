@@ -31,7 +31,12 @@ TestSuite(coexist, .timeout = 180);
 
 static void need(const char *path, const char *package)
 {
-    cr_assert(access(path, R_OK) == 0, "%s is missing: install the Debian package %s", path, package);
+    int found = access(path, R_OK);
+    /* scripts/matrix's emulated root has only the base packages: a skip there, a failure elsewhere */
+    char why[256];
+    snprintf(why, sizeof why, "%s is not installed in this root", package);
+    SKIP_EMULATED_IF(found != 0, why);
+    cr_assert(found == 0, "%s is missing: install the Debian package %s", path, package);
 }
 
 /* timedwait: getrandom(16, 0) with init 1 s after the start; an alarm kills it at 10 s */

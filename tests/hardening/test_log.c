@@ -136,6 +136,7 @@ Test(log, eight_processes_of_eight_threads_share_one_log_without_a_torn_or_lost_
  * holds fewer records than the storm makes at once, so the overflow goes to the file directly. */
 Test(log, the_same_storm_under_the_command_through_its_ring)
 {
+    SKIP_IF_NO_SUBREAPER();
     static char log_path[1024], log_opt[1100], lib_var[1100], script[4096];
     snprintf(log_path, sizeof log_path, "%s", test_path("storm-command.jsonl"));
     unlink(log_path);

@@ -24,7 +24,10 @@ TestSuite(valgrind, .timeout = 600);
 static void under_valgrind(const char *const *program, const char *const *extra_env, const char *expect,
                            bool logged, bool released, const char *what)
 {
-    cr_assert(access(VALGRIND, X_OK) == 0, VALGRIND " is missing: install the Debian package valgrind");
+    int found = access(VALGRIND, X_OK);
+    /* scripts/matrix's emulated root has only the base packages: a skip there, a failure elsewhere */
+    SKIP_EMULATED_IF(found != 0, "valgrind is not installed in this root");
+    cr_assert(found == 0, VALGRIND " is missing: install the Debian package valgrind");
     static char supp[1200];
     snprintf(supp, sizeof supp, "--suppressions=%s/valgrind.supp", hard_srcdir);
     const char *argv[32] = { VALGRIND, "-q", "--error-exitcode=99", "--leak-check=full",

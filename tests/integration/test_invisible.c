@@ -100,6 +100,7 @@ Test(invisible, syslog_sink_every_policy) { run_alone("syslog", false); }
  * every record of the three processes reaches the command's log. */
 Test(invisible, under_the_command_every_policy)
 {
+    SKIP_IF_NO_SUBREAPER();
     char *base = baseline();
     for (size_t i = 0; i < sizeof settings / sizeof settings[0]; i++) {
         const struct setting *s = &settings[i];
@@ -160,6 +161,7 @@ Test(invisible, no_system_call_of_its_own_once_initialized)
 {
     if (access("/usr/bin/strace", X_OK) != 0)
         cr_skip_test("strace is not installed (scripts/install-deps installs it)");
+    SKIP_IF_EMULATED("qemu-user implements no ptrace (PTRACE_TRACEME: ENOSYS), so strace cannot trace");
     const char *const probes[] = { er_probe_plain, er_probe_fortified };
     for (size_t i = 0; i < 2; i++) {
         int without = stat_calls(probes[i], false), with = stat_calls(probes[i], true);
