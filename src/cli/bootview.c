@@ -41,10 +41,10 @@ const struct er_blind_spot er_blind_spots[] = {
       "the kernel answers their reads, even before the simulated init",
       "what the random devices give programs without the preload (their opens are logged)" },
     { ER_BLIND_WITH_SECCOMP,
-      "the vDSO's getrandom of glibc 2.41 and Go 1.24 (Linux 6.11 and later): the filter refuses "
-      "the mapping of its state so that they fall back to the system call; glibc 2.41 did in a "
-      "Debian 13 root, checked by hand, not by the test suite; Go 1.24 is untested",
-      "the vDSO's getrandom (glibc 2.41 checked by hand, Go 1.24 untested)" },
+      "the vDSO's getrandom (Linux 6.11 and later) of a program that maps its state without "
+      "MAP_DROPPABLE: the filter refuses that mapping, so glibc 2.41 and Go 1.24 fall back to the "
+      "system call (the test suite checks both in a Debian 13 root)",
+      "a vDSO getrandom whose state is not mapped MAP_DROPPABLE (glibc 2.41 and Go 1.24 fall back)" },
     { ER_BLIND_WITH_SECCOMP,
       "x32 programs' opens of the random devices (their getrandom is trapped, but that is "
       "untested), and 32-bit arm programs on arm64",

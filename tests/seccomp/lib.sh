@@ -77,3 +77,88 @@ run_released() {
     $E ready "$T/ready" || fail "earlyrandom ready"
     wait $released_pid
 }
+
+# at_least VERSION MINIMUM: VERSION (dotted numbers) is MINIMUM or later.
+at_least() {
+    [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n 1)" = "$2" ]
+}
+
+# need_vdso_kernel: skips unless the kernel is 6.11 or later, the first to serve getrandom from
+# the vDSO; on an older one nothing bypasses the filter, so there is nothing to prove.
+need_vdso_kernel() {
+    kernel=$(uname -r)
+    at_least "${kernel%%[!0-9.]*}" 6.11 ||
+        skip "kernel $kernel is older than 6.11: no vDSO getrandom, every request is a system call"
+}
+
+# build_gorand: G, gorand.go built with this machine's Go (skips without one); GO_MINOR, its
+# minor version (Go 1.24 is 24).
+build_gorand() {
+    command -v go >/dev/null 2>&1 || skip "no Go compiler (Debian's golang-go)"
+    mkdir -p "$T/go"
+    cp "$S/gorand.go" "$T/go/"
+    (cd "$T/go" && GOCACHE="$T/go/cache" GOPATH="$T/go/path" GO111MODULE=off GOFLAGS= go build -o gorand gorand.go) ||
+        fail "cannot build the Go program"
+    G=$T/go/gorand
+    GO_MINOR=$(go env GOVERSION | sed -n 's/^go1\.\([0-9]*\).*/\1/p')
+}
+
+# traced TRACE COMMAND...: runs COMMAND under strace -f (output in $T/out, $T/err), recording
+# every process's execve, getrandom and mmap with raw numbers (the mmap flags as the filter reads
+# them, whatever this strace can decode; getrandom's arguments in hex). Returns COMMAND's status.
+traced() {
+    trace=$1
+    shift
+    strace -f -qq -X raw -e raw=getrandom -e trace=execve,getrandom,mmap -o "$trace" "$@" >"$T/out" 2>"$T/err"
+}
+
+# syscalls TRACE PROGRAM WHAT: from strace's record, in the processes that ran PROGRAM (after
+# their exec): 'getrandom', how many getrandom system calls they made ('getrandom:N': of N bytes);
+# 'droppable', how many MAP_DROPPABLE mappings they got; 'refused', how many they were refused.
+syscalls() {
+    python3 - "$@" <<'PY'
+import re, sys
+trace, program, what = sys.argv[1:4]
+what, _, size = what.partition(':')
+
+def counted(call):
+    """A getrandom of the size asked for, if one was."""
+    a = re.match(r'getrandom\(([^,]*), ([^,]*),', call)
+    return not size or (a is not None and int(a.group(2), 0) == int(size))
+execd, n = set(), 0
+pending = {}
+for line in open(trace):
+    m = re.match(r'(\d+)\s+(.*)', line)
+    if not m:
+        continue
+    pid, rest = m.group(1), m.group(2)
+    r = re.match(r'<\.\.\. (\w+) resumed>(.*)', rest)
+    if r:  # a call another process's line interrupted: its start and its end joined
+        name, rest = r.group(1), pending.pop(pid, '') + r.group(2)
+    else:
+        c = re.match(r'(\w+)\((.*)', rest)
+        if not c:
+            continue
+        name = c.group(1)
+        if rest.endswith('<unfinished ...>'):
+            pending[pid] = rest[:-len('<unfinished ...>')]
+            if name == 'getrandom' and pid in execd and what == 'getrandom' and counted(rest):
+                n += 1
+            continue
+    ok = re.search(r'\)\s+= (0x[0-9a-f]+|\d+)', rest) is not None
+    if name == 'execve':
+        if ok and ('execve("%s"' % program) in rest:
+            execd.add(pid)
+        continue
+    if pid not in execd:
+        continue
+    if name == 'getrandom' and what == 'getrandom' and not r and counted(rest):
+        n += 1
+    if name == 'mmap' and what in ('droppable', 'refused'):
+        args = re.match(r'mmap\(([^,]*), ([^,]*), ([^,]*), ([^,]*),', rest)
+        if args and int(args.group(4), 0) & 0x0f == 0x08:
+            if (what == 'droppable') == ok:
+                n += 1
+print(n)
+PY
+}
