@@ -153,6 +153,8 @@ Test(waiting, a_dev_random_read_is_interrupted_like_getrandom)
 
 Test(waiting, many_threads_waiting_across_the_init_moment_sleep_and_all_resume)
 {
+    SKIP_IF_EMULATED("its wake-ups are counted for the whole process, which under qemu-user also "
+                     "runs the emulator's own threads (60 counted in one arm64 run)");
     /* the init comes late enough for 64 threads to be seen asleep first, even under ASan */
     const char *env[] = { "EARLYRANDOM_INIT_AFTER=1500ms", "EARLYRANDOM_LOG=none", NULL };
     const char *argv[] = { er_probe_plain, "threads", "64", "mark", NULL };
@@ -281,9 +283,11 @@ Test(waiting, many_threads_waiting_for_the_ready_file_sleep_while_one_watches_it
     double switches = field(asleep, "wait_switches", -1);
     cr_assert(wait_ms >= 400, "the wait lasted %.1f ms, the file came 400 ms after the mark: %s", wait_ms, r.out);
     /* One thread looks at the file for all: one wake-up per look (and the first one's return),
-     * where 64 watchers would make 64 per look. Twice the looks leaves timer slack its due. */
+     * where 64 watchers would make 64 per look. Four times the looks leaves timer slack and a
+     * loaded machine their due (34 wake-ups for 11 looks were seen at load average 13), and is
+     * still a sixteenth of what 64 watchers make. */
     double looks = wait_ms / READY_POLL_MS;
-    cr_expect(switches >= 0 && switches <= 2 * looks + 8,
+    cr_expect(switches >= 0 && switches <= 4 * looks + 16,
               "%.0f wake-ups in %.1f ms: one watcher looks %.0f times", switches, wait_ms, looks);
     /* Sleeping costs nothing: a twentieth of the time is a generous bound for 10 looks. */
     cr_expect(cpu >= 0 && cpu < wait_ms / 20, "the sleeping threads used %.1f ms of CPU in %.1f ms", cpu, wait_ms);
