@@ -1,4 +1,5 @@
-/* Finds the next definition of a function after the library, as dlsym(RTLD_NEXT) would, without
+/* Finds the next definition of a function after the library, as dlsym(RTLD_NEXT) does since glibc
+ * 2.36 (the default version; older glibc returned the oldest, BZ #14932), without
  * dlsym: no lock, no allocation, no error state, so a hook may ask from anywhere (an allocator's
  * init, a signal handler), and a program that calls no hooked function pays nothing. */
 #ifndef ER_NEXTSYM_H

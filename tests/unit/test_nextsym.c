@@ -34,13 +34,16 @@ static const struct link_map *main_map(void)
     return _r_debug.r_map;
 }
 
-Test(next_symbol, every_hooked_function_is_what_dlsym_rtld_next_finds)
+/* From the program, which defines none of these, RTLD_DEFAULT finds the next definition as
+ * RTLD_NEXT does, and with the default version on every glibc: before 2.36 (BZ #14932) RTLD_NEXT
+ * returned the oldest one, such as glibc 2.31 libpthread's compat-only fcntl. */
+Test(next_symbol, every_hooked_function_is_the_default_definition_dlsym_finds)
 {
     for (size_t i = 0; i < sizeof hooked_functions / sizeof hooked_functions[0]; i++) {
         const char *name = hooked_functions[i];
-        void *expected = dlsym(RTLD_NEXT, name);
+        void *expected = dlsym(RTLD_DEFAULT, name);
         void *found = er_symbol_after(main_map(), NULL, name);
-        cr_expect_eq(found, expected, "%s: found %p, dlsym(RTLD_NEXT) %p", name, found, expected);
+        cr_expect_eq(found, expected, "%s: found %p, dlsym(RTLD_DEFAULT) %p", name, found, expected);
     }
 }
 
