@@ -1,8 +1,6 @@
 #include "real.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
 
 #include "nextsym.h"
 #include "rawsys.h"
@@ -21,26 +19,15 @@ extern FILE *_IO_fopen(const char *, const char *);
 extern size_t _IO_fread(void *, size_t, size_t, FILE *);
 extern int _IO_getc(FILE *);
 
-static mode_t mode_argument(int flags, va_list ap)
-{
-    return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE ? va_arg(ap, mode_t) : 0;
-}
-
 static int er_fallback_open(const char *path, int flags, ...)
 {
-    va_list ap;
-    va_start(ap, flags);
-    mode_t mode = mode_argument(flags, ap);
-    va_end(ap);
+    TAKE_MODE(flags, flags);
     return __open(path, flags, mode);
 }
 
 static int er_fallback_open64(const char *path, int flags, ...)
 {
-    va_list ap;
-    va_start(ap, flags);
-    mode_t mode = mode_argument(flags, ap);
-    va_end(ap);
+    TAKE_MODE(flags, flags);
     return __open64(path, flags, mode);
 }
 

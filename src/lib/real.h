@@ -4,6 +4,8 @@
 #ifndef ER_REAL_H
 #define ER_REAL_H
 
+#include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -51,6 +53,16 @@
     X(fcntl, int, (int, int, ...), er_fallback_fcntl)                                           \
     X(fcntl64, int, (int, int, ...), er_fallback_fcntl)                                         \
     X(poll, int, (struct pollfd *, nfds_t, int), er_fallback_poll)
+
+/* open's third argument exists only when the flags create a file: declares mode from it. */
+#define TAKE_MODE(flags, last)                                                               \
+    mode_t mode = 0;                                                                         \
+    if (((flags) & O_CREAT) || ((flags) & O_TMPFILE) == O_TMPFILE) {                         \
+        va_list ap;                                                                          \
+        va_start(ap, last);                                                                  \
+        mode = (mode_t)va_arg(ap, int);                                                      \
+        va_end(ap);                                                                          \
+    }
 
 /* er_real_NAME() is what a hook calls: once looked up, a single load from a slot, inlined into
  * the hook; the first time, the lookup, out of line; before the constructor (or where there is

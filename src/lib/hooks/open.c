@@ -12,16 +12,6 @@
 #include "real.h"
 #include "shim.h"
 
-/* open's third argument exists only when the flags create a file. */
-#define TAKE_MODE(flags, last)                                                               \
-    mode_t mode = 0;                                                                         \
-    if (((flags) & O_CREAT) || ((flags) & O_TMPFILE) == O_TMPFILE) {                         \
-        va_list ap;                                                                          \
-        va_start(ap, last);                                                                  \
-        mode = (mode_t)va_arg(ap, int);                                                      \
-        va_end(ap);                                                                          \
-    }
-
 /* openat as a raw system call, for a hook called before the constructor has run. */
 static int raw_openat(int dirfd, const char *path, int flags, mode_t mode)
 {
