@@ -11,54 +11,12 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-/* The file's virtual address of a file offset, through the loadable segment that maps it. */
-static bool offset_to_vaddr(const unsigned char *img, size_t size, const Elf64_Ehdr *eh,
-                            uint64_t off, uint64_t *vaddr)
-{
-    if (eh->e_phoff > size || eh->e_phnum > (size - eh->e_phoff) / sizeof(Elf64_Phdr))
-        return false;
-    const Elf64_Phdr *ph = (const Elf64_Phdr *)(img + eh->e_phoff);
-    for (size_t i = 0; i < eh->e_phnum; i++) {
-        if (ph[i].p_type == PT_LOAD && off >= ph[i].p_offset &&
-            off < ph[i].p_offset + ph[i].p_filesz) {
-            *vaddr = off - ph[i].p_offset + ph[i].p_vaddr;
-            return true;
-        }
-    }
-    return false;
-}
-
-static bool find_symbol(const unsigned char *img, size_t size, uint64_t vaddr, char *symbol,
-                        size_t cap)
-{
-    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img;
-    if (eh->e_shoff > size || eh->e_shnum > (size - eh->e_shoff) / sizeof(Elf64_Shdr))
-        return false;
-    const Elf64_Shdr *sh = (const Elf64_Shdr *)(img + eh->e_shoff);
-    /* The full table when the file kept it (Go binaries do), else the dynamic one. */
-    for (unsigned type = SHT_SYMTAB; type != 0; type = type == SHT_SYMTAB ? SHT_DYNSYM : 0) {
-        for (size_t i = 0; i < eh->e_shnum; i++) {
-            if (sh[i].sh_type != type || sh[i].sh_link >= eh->e_shnum ||
-                sh[i].sh_offset > size || sh[i].sh_size > size - sh[i].sh_offset)
-                continue;
-            const Elf64_Shdr *strs = &sh[sh[i].sh_link];
-            if (strs->sh_offset > size || strs->sh_size > size - strs->sh_offset)
-                continue;
-            const Elf64_Sym *sym = (const Elf64_Sym *)(img + sh[i].sh_offset);
-            size_t count = sh[i].sh_size / sizeof(Elf64_Sym);
-            for (size_t k = 0; k < count; k++) {
-                if (ELF64_ST_TYPE(sym[k].st_info) != STT_FUNC || sym[k].st_value > vaddr ||
-                    vaddr >= sym[k].st_value + sym[k].st_size || sym[k].st_name >= strs->sh_size)
-                    continue;
-                const char *name = (const char *)img + strs->sh_offset + sym[k].st_name;
-                size_t room = strs->sh_size - sym[k].st_name;
-                snprintf(symbol, cap, "%.*s", (int)strnlen(name, room), name);
-                return true;
-            }
-        }
-    }
-    return false;
-}
+#define ELF_CLASS_BITS 64
+#include "caller-elfclass.h"
+#undef ELF_CLASS_BITS
+#define ELF_CLASS_BITS 32
+#include "caller-elfclass.h"
+#undef ELF_CLASS_BITS
 
 void er_elf_symbol_at(const char *path, uint64_t file_offset, char *symbol, size_t cap)
 {
@@ -76,11 +34,15 @@ void er_elf_symbol_at(const char *path, uint64_t file_offset, char *symbol, size
     close(fd);
     if (img == MAP_FAILED)
         return;
-    const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img;
     uint64_t vaddr;
-    if (memcmp(eh->e_ident, ELFMAG, SELFMAG) == 0 && eh->e_ident[EI_CLASS] == ELFCLASS64 &&
-        offset_to_vaddr(img, size, eh, file_offset, &vaddr))
-        find_symbol(img, size, vaddr, symbol, cap);
+    if (memcmp(img, ELFMAG, SELFMAG) == 0 && img[EI_CLASS] == ELFCLASS64) {
+        if (offset_to_vaddr_64(img, size, file_offset, &vaddr))
+            find_symbol_64(img, size, vaddr, symbol, cap);
+    } else if (memcmp(img, ELFMAG, SELFMAG) == 0 && img[EI_CLASS] == ELFCLASS32) {
+        /* An i386 program's own file or its 32-bit C library. */
+        if (offset_to_vaddr_32(img, size, file_offset, &vaddr))
+            find_symbol_32(img, size, vaddr, symbol, cap);
+    }
     munmap(img, size);
 }
 
