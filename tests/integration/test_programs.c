@@ -163,3 +163,49 @@ Test(programs, dd_reads_urandom_through_a_duplicated_descriptor)
     fclose(f);
     cr_expect(strstr(log, "\"api\":\"read\",\"device\":\"/dev/urandom\",\"bytes\":16") != NULL, "log: %s", log);
 }
+
+/* perl seeds its hash from /dev/urandom as it starts (Perl_seed; perl-base is in every Debian
+ * root). The device never waits on kernels before 5.18, so perl starts at once on weak bytes. */
+Test(programs, perl_starts_at_once_on_weak_bytes_from_urandom)
+{
+    require("perl");
+    const char *argv[] = { "perl", "-e", "print qq(started\\n)", NULL };
+    struct spawn_result r;
+    run_program(&r, argv, NULL, true, 30000);
+    cr_expect(r.exit_code == 0 && strstr(r.out, "started") != NULL, "perl failed (exit %d): %s %s",
+              r.exit_code, r.out, r.err);
+    cr_expect(strstr(r.err, "read(/dev/urandom, ") != NULL &&
+                  strstr(r.err, "pool uninitialized, block: weak bytes at once") != NULL,
+              "perl's seed read is logged, served at once: %s", r.err);
+    cr_expect(strstr(r.err, "waited") == NULL, "nothing waits: %s", r.err);
+    spawn_free(&r);
+}
+
+/* From 5.18 a read of /dev/urandom before init runs the kernel's jitter loop, so the same perl
+ * waits about a second as it starts (Python's startup waited so, 2.24 s, in a real Debian 12
+ * boot); a 5.10 kernel, which has the jitter loop only for getrandom, serves it at once. */
+Test(programs, perl_start_waits_for_the_jitter_init_on_6_1_and_not_on_5_10)
+{
+    require("perl");
+    const char *argv[] = { "perl", "-e", "print qq(started\\n)", NULL };
+    const char *on_6_1[] = { "EARLYRANDOM_KERNEL=6.1", "EARLYRANDOM_INIT_AFTER=jitter", NULL };
+    struct spawn_result r;
+    run_program(&r, argv, on_6_1, true, 30000);
+    cr_expect(r.exit_code == 0 && strstr(r.out, "started") != NULL, "6.1: perl failed (exit %d): %s %s",
+              r.exit_code, r.out, r.err);
+    cr_expect(r.wall_ms >= 900, "6.1: perl started after %.0f ms, not after the jitter init: %s",
+              r.wall_ms, r.err);
+    cr_expect(strstr(r.err, "read(/dev/urandom, ") != NULL &&
+                  strstr(r.err, "pool uninitialized, block: waited") != NULL,
+              "6.1: perl's seed read waits for init: %s", r.err);
+    spawn_free(&r);
+
+    const char *on_5_10[] = { "EARLYRANDOM_KERNEL=5.10", "EARLYRANDOM_INIT_AFTER=jitter", NULL };
+    run_program(&r, argv, on_5_10, true, 30000);
+    cr_expect(r.exit_code == 0 && strstr(r.out, "started") != NULL, "5.10: perl failed (exit %d): %s %s",
+              r.exit_code, r.out, r.err);
+    cr_expect(strstr(r.err, "pool uninitialized, block: weak bytes at once") != NULL &&
+                  strstr(r.err, "waited") == NULL,
+              "5.10: perl's seed read is served at once: %s", r.err);
+    spawn_free(&r);
+}
