@@ -393,8 +393,9 @@ static __thread int polling_here __attribute__((tls_model("initial-exec")));
 
 void er_pool_forget_in_child(void)
 {
-    /* The child has none of its parent's waiting threads. */
-    poller_claimed = 0;
+    /* The child has none of its parent's waiting threads, but the forking one, when a signal
+     * handler forks during its wait: it still polls if it did. */
+    poller_claimed = polling_here;
     for (int i = 0; i < MAX_FOLLOWERS; i++)
         follower_slots[i] = 0;
 }
@@ -418,6 +419,8 @@ static void release_slot(int slot, int tfd)
         int expected = tfd + 1;
         if (__atomic_compare_exchange_n(&follower_slots[slot], &expected, 0, false,
                                         __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+            return;
+        if (expected != SLOT_BUSY) /* emptied by a fork made from a handler during this wait */
             return;
         sched_yield(); /* the poller is firing this timer: a matter of one system call */
     }

@@ -195,6 +195,9 @@ static void forget_in_child(void)
      * than wait for a thread it does not have. */
     if (__atomic_load_n(&load_state, __ATOMIC_RELAXED) == 1 && !loading_in_this_thread)
         __atomic_store_n(&load_state, 0, __ATOMIC_RELAXED);
+    /* The same for the executable's path: a thread of the parent was reading it. */
+    if (__atomic_load_n(&exe_state, __ATOMIC_RELAXED) == 1 && !reading_exe_here)
+        __atomic_store_n(&exe_state, 0, __ATOMIC_RELAXED);
 }
 
 static pid_t current_pid(void)
@@ -340,12 +343,16 @@ bool er_loaded(void)
     int expected = 0;
     if (__atomic_compare_exchange_n(&load_state, &expected, 1, false, __ATOMIC_ACQ_REL,
                                     __ATOMIC_ACQUIRE)) {
-        int saved = errno;
+        int saved = errno, cancel_state;
+        /* The file's open and read are no cancellation points of the program's: a thread
+         * cancelled there would leave every other one waiting for settings never loaded. */
+        pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
         loading_in_this_thread = 1;
         take_start();
         load_settings();
         loading_in_this_thread = 0;
         __atomic_store_n(&load_state, 2, __ATOMIC_RELEASE);
+        pthread_setcancelstate(cancel_state, &cancel_state);
         errno = saved;
         return true;
     }
@@ -572,12 +579,42 @@ static _Noreturn void arc4random_fatal(void)
     abort();
 }
 
+/* glibc's getentropy, arc4random and syscall() are no cancellation points (getrandom, read and
+ * open are): neither their simulated wait nor the real call the library makes for them (through
+ * getrandom) may become one, or a thread cancelled there would leave behind whatever it held
+ * across a call that never acts on cancellation. */
+static bool is_cancellation_point(const struct er_request *q)
+{
+    return strcmp(q->api, "getentropy") != 0 && strncmp(q->api, "arc4random", 10) != 0 &&
+           strcmp(q->api, "syscall") != 0;
+}
+
+/* Returns the state to give back to release_cancellation, -1 when nothing was changed. */
+static int hold_cancellation_unless_point(const struct er_request *q)
+{
+    int previous = -1;
+    if (!is_cancellation_point(q))
+        pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &previous);
+    return previous;
+}
+
+static void release_cancellation(int previous)
+{
+    if (previous != -1)
+        pthread_setcancelstate(previous, &previous);
+}
+
 long long er_run(struct er_request *q, const struct er_ops *ops, void *ctx)
 {
     int saved = errno;
     int err = 0;
     if (!er_loaded())
         return ops->call(ctx, false, &err);
+    /* A cancellation point acts on a pending cancellation as it is called, whatever the policy
+     * answers; any other API never does, through its wait or the real call behind it. */
+    int cancel_state = hold_cancellation_unless_point(q);
+    if (cancel_state == -1)
+        pthread_testcancel();
 
     q->pool_initialized = er_pool_initialized();
     if (q->pool_initialized && !er_settings.log_all && er_kernel_same_after_init(er_settings.kernel))
@@ -664,6 +701,7 @@ long long er_run(struct er_request *q, const struct er_ops *ops, void *ctx)
             q->waited_ns = er_boottime_ns() - q->start_ns;
         log_request(q, result, err);
     }
+    release_cancellation(cancel_state);
     errno = final_errno;
     return result;
 }

@@ -162,8 +162,10 @@ static __thread int in_close __attribute__((tls_model("initial-exec")));
 
 void er_sink_forget_in_child(void)
 {
-    writers = 0;
-    closers = 0;
+    /* Only the forking thread lives on; a fork from a signal handler that interrupted its own
+     * write or close still ends them in the child, and must find itself counted. */
+    writers = in_write;
+    closers = in_close;
     /* A thread of the parent was mapping the ring: the child looks again at its next record. */
     if (ring_state == RING_ATTACHING)
         ring_state = RING_UNKNOWN;
@@ -398,13 +400,20 @@ static void wake_the_command(void)
 void er_sink_write(const char *record, size_t len)
 {
     /* The usual way under the command: no descriptor, so nothing to hold against closes. */
+    int cancel_state;
     if (__atomic_load_n(&ring_state, __ATOMIC_ACQUIRE) == RING_ATTACHED &&
         er_ring_put(&ring, record, len) == ER_RING_PUT_OK) {
-        if (er_ring_wake_due(&ring))
+        if (er_ring_wake_due(&ring)) {
+            pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
             wake_the_command();
+            pthread_setcancelstate(cancel_state, &cancel_state);
+        }
         return;
     }
     int saved = errno;
+    /* The library's own opens and writes are no cancellation points of the program's: a thread
+     * cancelled in one would stay counted among the writers, and every later close wait for it. */
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &cancel_state);
     /* stderr is the program's own and may block on a full pipe: records to it are not held
      * against closes, at the price of a line in a file the program points fd 2 at meanwhile. */
     bool exclusive = kind != ER_LOG_STDERR;
@@ -432,5 +441,6 @@ void er_sink_write(const char *record, size_t len)
     }
     if (exclusive)
         leave_write();
+    pthread_setcancelstate(cancel_state, &cancel_state);
     errno = saved;
 }

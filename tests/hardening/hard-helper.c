@@ -747,6 +747,63 @@ static int do_cancel(const char *mode, int rounds)
     return canceled == rounds && before == after ? 0 : 1;
 }
 
+/* cancelpoint API: a thread that holds a mutex, has a cancellation pending and calls API. glibc's
+ * getrandom acts on the cancellation; getentropy, arc4random_buf and syscall() are no
+ * cancellation points and return, so the thread unlocks. Then the main thread opens and closes a
+ * device and logs through the library, which must not wait for the cancelled thread. The test
+ * compares with the same run without the library. */
+static pthread_mutex_t cancelpoint_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void *call_with_cancel_pending(void *api)
+{
+    unsigned char b[16];
+    pthread_mutex_lock(&cancelpoint_lock);
+    pthread_cancel(pthread_self());
+    /* nothing between the cancel and the unlock may be a cancellation point but the call */
+    if (strcmp(api, "getrandom") == 0)
+        getrandom(b, sizeof b, 0);
+    else if (strcmp(api, "getentropy") == 0)
+        getentropy(b, sizeof b);
+    else if (strcmp(api, "syscall") == 0)
+        syscall(SYS_getrandom, b, sizeof b, 0);
+#ifdef HAVE_ARC4RANDOM_BUF
+    else if (strcmp(api, "arc4random_buf") == 0)
+        arc4random_buf(b, sizeof b);
+#endif
+    pthread_mutex_unlock(&cancelpoint_lock);
+    return (void *)1;
+}
+
+static int do_cancelpoint(const char *api)
+{
+#ifndef HAVE_ARC4RANDOM_BUF
+    if (strcmp(api, "arc4random_buf") == 0) {
+        printf("cancelpoint api=%s unavailable\n", api);
+        return 0;
+    }
+#endif
+    pthread_t t;
+    pthread_create(&t, NULL, call_with_cancel_pending, (void *)api);
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += 10;
+    void *res = NULL;
+    if (pthread_timedjoin_np(t, &res, &deadline) != 0) {
+        printf("cancelpoint api=%s stuck\n", api);
+        return 1;
+    }
+    bool locked = pthread_mutex_trylock(&cancelpoint_lock) == EBUSY;
+    alarm(10); /* a library waiting for the cancelled thread would hang here */
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+    unsigned char b[16];
+    ssize_t n = read(fd, b, sizeof b);
+    close(fd);
+    alarm(0);
+    printf("cancelpoint api=%s canceled=%d mutex_left_locked=%d then_read=%zd\n", api,
+           res == PTHREAD_CANCELED, locked, n);
+    return 0;
+}
+
 /* ---------------------------------------------------------------------------------------------
  * errno on every success path */
 
@@ -1088,6 +1145,8 @@ int main(int argc, char **argv)
         return do_spawnwait(argv[2]);
     if (strcmp(a, "cancel") == 0 && argc == 4)
         return do_cancel(argv[2], atoi(argv[3]));
+    if (strcmp(a, "cancelpoint") == 0 && argc == 3)
+        return do_cancelpoint(argv[2]);
     if (strcmp(a, "errno") == 0 && (argc == 3 || argc == 4))
         return do_errno(argv[2], argc == 4 && strcmp(argv[3], "before-init") == 0);
     if (strcmp(a, "logstorm") == 0 && argc == 4)

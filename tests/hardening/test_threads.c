@@ -140,3 +140,47 @@ Test(threads, cancelling_a_thread_blocked_in_getrandom) { check_cancel("getrando
 Test(threads, cancelling_a_thread_blocked_reading_dev_random) { check_cancel("read"); }
 Test(threads, cancelling_getrandom_when_no_descriptor_is_left_for_the_timer) { check_cancel("nofd-getrandom"); }
 Test(threads, cancelling_a_read_when_no_descriptor_is_left_for_the_timer) { check_cancel("nofd-read"); }
+
+/* A cancellation pending as a thread calls each API: cancelled by getrandom, not by getentropy,
+ * arc4random_buf or syscall(), exactly as without the library, whether the call waits (block),
+ * fails at once (eagain) or gets weak bytes; and the library's own work in the cancelled thread
+ * (loading its settings, logging) never leaves the rest of the program waiting. */
+static void check_cancellation_as_without_the_library(const char *api)
+{
+    static char log_var[600];
+    snprintf(log_var, sizeof log_var, "EARLYRANDOM_LOG=%s", test_path("cancelpoint.jsonl"));
+    const char *const policies[][3] = {
+        { "EARLYRANDOM_POLICY=block", "EARLYRANDOM_INIT_AFTER=300ms" },
+        { "EARLYRANDOM_POLICY=eagain" },
+        { "EARLYRANDOM_POLICY=fallback" },
+    };
+    const char *argv[] = { hard_helper_plain, "cancelpoint", api, NULL };
+    struct spawn_result native;
+    struct spawn_opts o = { .argv = argv, .timeout_ms = 30000 };
+    spawn_run(&native, &o);
+    char expected[256]; /* line_with's buffer is reused by the next call */
+    snprintf(expected, sizeof expected, "%s", line_with(native.out, "cancelpoint api="));
+    cr_assert(native.exit_code == 0 && expected[0] != '\0', "%s without the library: exit %d: %s %s",
+              api, native.exit_code, native.out, native.err);
+    for (size_t i = 0; i < sizeof policies / sizeof policies[0]; i++) {
+        /* eagain makes arc4random abort, as glibc's does when getrandom fails: nothing to compare */
+        if (strcmp(api, "arc4random_buf") == 0 && strcmp(policies[i][0], "EARLYRANDOM_POLICY=eagain") == 0)
+            continue;
+        const char *env[] = { policies[i][0], policies[i][1] ? policies[i][1] : log_var,
+                              policies[i][1] ? log_var : NULL, NULL };
+        struct spawn_opts p = { .argv = argv, .env = env, .preload = er_library, .timeout_ms = 30000 };
+        struct spawn_result r;
+        spawn_run(&r, &p);
+        const char *seen = line_with(r.out, "cancelpoint api=");
+        cr_expect(r.exit_code == 0 && strcmp(seen, expected) == 0,
+                  "%s under %s: exit %d, signal %d: '%s', without the library: '%s' %s", api,
+                  policies[i][0], r.exit_code, r.signal, seen, expected, r.err);
+        spawn_free(&r);
+    }
+    spawn_free(&native);
+}
+
+Test(threads, a_pending_cancellation_acts_in_getrandom_as_without_the_library) { check_cancellation_as_without_the_library("getrandom"); }
+Test(threads, a_pending_cancellation_does_not_act_in_getentropy) { check_cancellation_as_without_the_library("getentropy"); }
+Test(threads, a_pending_cancellation_does_not_act_in_arc4random_buf) { check_cancellation_as_without_the_library("arc4random_buf"); }
+Test(threads, a_pending_cancellation_does_not_act_in_syscall_getrandom) { check_cancellation_as_without_the_library("syscall"); }
