@@ -1,4 +1,5 @@
 #include "caller.h"
+#include "nextsym.h"
 
 #include <dlfcn.h>
 #include <execinfo.h>
@@ -12,16 +13,25 @@
 static const void *main_program_base(void)
 {
     static const void *base;
+    if (base != NULL)
+        return base;
+    const void *headers = (const void *)getauxval(AT_PHDR);
+#ifdef HAVE__DL_FIND_OBJECT
+    struct dl_find_object o;
+    if (_dl_find_object((void *)headers, &o) == 0)
+        base = o.dlfo_map_start;
+#else
     Dl_info info;
-    if (base == NULL && dladdr((const void *)getauxval(AT_PHDR), &info) != 0)
+    if (dladdr(headers, &info) != 0)
         base = info.dli_fbase;
+#endif
     return base;
 }
 
 #ifdef HAVE__DL_FIND_OBJECT
-/* dladdr finds a return address's symbol by scanning its object's whole symbol table: about 50 us
- * per record for a caller in libc (3,000 symbols) on the machine this was measured on, more in
- * libcrypto, against a budget of 2 us. A program has few call sites, so each one's symbol is kept
+/* Naming a return address's symbol means scanning its object's whole symbol table, as dladdr
+ * does (er_object_symbol_at): about 50 us per record for a caller in libc (3,000 symbols) on
+ * the machine this was measured on, more in libcrypto, against a budget of 2 us. A program has few call sites, so each one's symbol is kept
  * here, with the identity of the object it was found in (where it is mapped, and a hash of its
  * path); _dl_find_object (lock-free) finds the object again at every record, so an object
  * unloaded and another loaded in its place, even from the same code, misses rather than lies.
@@ -109,7 +119,6 @@ static void remember_symbol(const void *address, const struct dl_find_object *o,
 
 void er_caller_lookup(const void *address, const char *main_program, struct er_caller *out)
 {
-    Dl_info info;
     out->object = NULL;
     out->symbol = NULL;
     if (address == NULL)
@@ -118,28 +127,29 @@ void er_caller_lookup(const void *address, const char *main_program, struct er_c
      * which matters when the call is the last instruction of a function. */
     const void *call = (const char *)address - 1;
 #ifdef HAVE__DL_FIND_OBJECT
+    /* Neither finding the object nor reading its symbols takes the loader's lock, which dladdr
+     * takes: a record made while another thread is inside dlopen must not wait for it. */
     struct dl_find_object o;
-    int found = _dl_find_object((void *)call, &o) == 0;
-    if (found && cached_symbol(call, &o, out->symbol_copy)) {
-        out->object = o.dlfo_link_map->l_name;
-        if (o.dlfo_map_start == main_program_base())
-            out->object = main_program;
+    if (_dl_find_object((void *)call, &o) != 0)
+        return;
+    /* The loader names the main program by how it was started ("node", a symlink), or not at
+     * all, rather than by the path of the file, which is what "exe" says. */
+    out->object = o.dlfo_map_start == main_program_base() ? main_program : o.dlfo_link_map->l_name;
+    if (cached_symbol(call, &o, out->symbol_copy)) {
         out->symbol = out->symbol_copy[0] != '\0' ? out->symbol_copy : NULL;
         return;
     }
-#endif
+    out->symbol = er_object_symbol_at(o.dlfo_link_map, call);
+    remember_symbol(call, &o, out->symbol);
+#else
+    Dl_info info;
     if (dladdr(call, &info) != 0) {
         out->object = info.dli_fname;
         out->symbol = info.dli_sname;
-        /* The loader names the main program by how it was started ("node", a symlink), not by
-         * the path of the file, which is what "exe" says. */
         if (info.dli_fbase == main_program_base())
             out->object = main_program;
-#ifdef HAVE__DL_FIND_OBJECT
-        if (found && info.dli_fbase == o.dlfo_map_start)
-            remember_symbol(call, &o, info.dli_sname);
-#endif
     }
+#endif
 }
 
 static size_t append(char *text, size_t len, size_t used, const char *s)

@@ -170,6 +170,65 @@ void *er_object_symbol(const struct link_map *map, const char *name, int *found_
     return (void *)(map->l_addr + t.symtab[index].st_value);
 }
 
+/* The indices of the symbols a hash table lists (the exported ones): [*first, *end). */
+static void hashed_symbols(const struct dynamic_tables *t, Elf_Symndx *first, Elf_Symndx *end)
+{
+    *first = *end = 0;
+    if (t->gnu_hash == NULL) {
+        *end = t->sysv_hash[1]; /* nchain: one per symbol of the table */
+        return;
+    }
+    const uint32_t *header = t->gnu_hash;
+    uint32_t nbuckets = header[0], symoffset = header[1], bloom_size = header[2];
+    const uint32_t *buckets = (const uint32_t *)((const ElfW(Addr) *)(header + 4) + bloom_size);
+    const uint32_t *chain = buckets + nbuckets;
+    uint32_t last = 0;
+    for (uint32_t b = 0; b < nbuckets; b++)
+        last = buckets[b] > last ? buckets[b] : last;
+    if (last < symoffset)
+        return; /* no symbol is exported */
+    while (!(chain[last - symoffset] & 1))
+        last++;
+    *first = symoffset;
+    *end = last + 1;
+}
+
+/* What dladdr matches (glibc's elf/dl-addr.c): a defined, exported symbol, neither TLS nor
+ * absolute, that holds the address (or starts at it, when it has no size). */
+static int holds(const struct link_map *map, const ElfW(Sym) *sym, ElfW(Addr) address)
+{
+    if ((sym->st_shndx == SHN_UNDEF && sym->st_value == 0) || sym->st_shndx == SHN_ABS ||
+        ELF64_ST_TYPE(sym->st_info) == STT_TLS)
+        return 0;
+    int bind = ELF64_ST_BIND(sym->st_info), visibility = ELF64_ST_VISIBILITY(sym->st_other);
+    if ((bind != STB_GLOBAL && bind != STB_WEAK && bind != STB_GNU_UNIQUE) ||
+        visibility == STV_HIDDEN || visibility == STV_INTERNAL)
+        return 0;
+    ElfW(Addr) start = map->l_addr + sym->st_value;
+    if (address < start)
+        return 0;
+    if (sym->st_shndx == SHN_UNDEF || sym->st_size == 0)
+        return address == start;
+    return address < start + sym->st_size;
+}
+
+const char *er_object_symbol_at(const struct link_map *map, const void *address)
+{
+    struct dynamic_tables t;
+    if (!read_dynamic(map, &t))
+        return NULL;
+    Elf_Symndx first, end;
+    hashed_symbols(&t, &first, &end);
+    const ElfW(Sym) *best = NULL;
+    for (Elf_Symndx i = first; i < end; i++) {
+        const ElfW(Sym) *sym = &t.symtab[i];
+        /* Among the symbols that hold it, the one that starts last, as dladdr chooses. */
+        if (holds(map, sym, (ElfW(Addr))address) && (best == NULL || best->st_value < sym->st_value))
+            best = sym;
+    }
+    return best != NULL ? t.strtab + best->st_name : NULL;
+}
+
 /* The vDSO is in the list of loaded objects but not in the program's search scope, where dlsym
  * looks: its getrandom (Linux 6.11) is the kernel's, with other arguments than libc's. */
 static int is_vdso(const struct link_map *map)

@@ -13,6 +13,11 @@
 void *er_object_symbol(const struct link_map *map, const char *name, int *found_ifunc)
     __attribute__((visibility("hidden")));
 
+/* The name of map's exported symbol that holds address, as dladdr finds it, without the loader's
+ * lock dladdr takes; NULL when none does. It reads the whole table: callers keep the answer. */
+const char *er_object_symbol_at(const struct link_map *map, const void *address)
+    __attribute__((visibility("hidden")));
+
 /* NAME's definition in the objects that follow SELF, up to and including LAST (or the end), in
  * load order, leaving out the vDSO: what dlsym(RTLD_NEXT) returns when the objects are the
  * program's own (loaded before any constructor ran). NULL when none defines it. */

@@ -150,3 +150,67 @@ Test(next_symbol, the_vdso_whose_dynamic_section_is_not_relocated)
     }
     cr_assert_eq(found, 1, "the vDSO's clock_gettime was not found");
 }
+
+/* er_object_symbol_at names a caller without the loader's lock that dladdr takes: for addresses
+ * all through the code of every object loaded here (the program, libc, Criterion's libraries,
+ * the vDSO), it must name the symbol dladdr names, or none where dladdr finds none. */
+struct symbol_comparison {
+    unsigned long compared, named, differing;
+    char first_difference[256];
+};
+
+static int compare_code_of(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    struct symbol_comparison *c = data;
+    const struct link_map *map = NULL;
+    for (const struct link_map *m = main_map(); m != NULL; m = m->l_next)
+        if (m->l_addr == info->dlpi_addr)
+            map = m;
+    if (map == NULL)
+        return 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+            continue;
+        for (ElfW(Addr) a = info->dlpi_addr + ph->p_vaddr;
+             a < info->dlpi_addr + ph->p_vaddr + ph->p_memsz; a += 61) {
+            Dl_info dl;
+            const char *expected = dladdr((void *)a, &dl) != 0 ? dl.dli_sname : NULL;
+            const char *found = er_object_symbol_at(map, (void *)a);
+            c->compared++;
+            c->named += found != NULL;
+            if ((expected == NULL) != (found == NULL) ||
+                (expected != NULL && strcmp(expected, found) != 0)) {
+                if (c->differing++ == 0)
+                    snprintf(c->first_difference, sizeof c->first_difference,
+                             "%s+%#lx: dladdr '%s', er_object_symbol_at '%s'", map->l_name,
+                             (unsigned long)(a - info->dlpi_addr), expected ? expected : "(none)",
+                             found ? found : "(none)");
+            }
+        }
+    }
+    return 0;
+}
+
+Test(next_symbol, the_symbol_at_an_address_is_the_one_dladdr_names)
+{
+    struct symbol_comparison c = { 0 };
+    dl_iterate_phdr(compare_code_of, &c);
+    cr_assert_gt(c.named, 1000, "only %lu of %lu addresses named: the walk saw little code",
+                 c.named, c.compared);
+    cr_expect_eq(c.differing, 0, "%lu of %lu addresses differ; first: %s", c.differing,
+                 c.compared, c.first_difference);
+}
+
+Test(next_symbol, the_symbol_at_an_address_in_a_sysv_hash_object)
+{
+    void *handle = dlopen(NEXTSYM_SYSV_LIBRARY, RTLD_NOW | RTLD_LOCAL);
+    cr_assert_not_null(handle, "%s", dlerror());
+    struct link_map *map = NULL;
+    cr_assert_eq(dlinfo(handle, RTLD_DI_LINKMAP, &map), 0);
+    const char *fn = dlsym(handle, "er_sysv_second");
+    cr_assert_not_null(fn);
+    cr_expect_str_eq(er_object_symbol_at(map, fn + 1), "er_sysv_second");
+    dlclose(handle);
+}
