@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -213,8 +214,9 @@ int64_t er_pool_random_next_change_ns(void)
  * they kill or stop the program there as they would in the kernel's wait; so do the ones a fault
  * raises, and glibc's own two (cancellation, set*id), which must never wait on a library. */
 struct signal_guard {
-    uint64_t handled; /* blocked between sleeps */
-    uint64_t program; /* the thread's mask when the wait began */
+    uint64_t handled;    /* blocked between sleeps */
+    uint64_t restarting; /* those of them whose handler asks for SA_RESTART */
+    uint64_t program;    /* the thread's mask when the wait began */
 };
 
 #define SIGNAL_BIT(sig) (1ULL << ((sig) - 1))
@@ -237,14 +239,18 @@ static bool handled_by_program(int sig, int *flags)
     return true;
 }
 
-static uint64_t signals_with_handlers(void)
+static uint64_t signals_with_handlers(uint64_t *restarting)
 {
     uint64_t set = 0;
     int flags;
+    *restarting = 0;
     for (int sig = 1; sig < _NSIG && sig <= 64; sig++)
         if (sig != SIGKILL && sig != SIGSTOP && !raised_by_faults(sig) &&
-            handled_by_program(sig, &flags))
+            handled_by_program(sig, &flags)) {
             set |= SIGNAL_BIT(sig);
+            if (flags & SA_RESTART)
+                *restarting |= SIGNAL_BIT(sig);
+        }
     return set;
 }
 
@@ -255,7 +261,7 @@ static void set_signal_mask(int how, const uint64_t *set, uint64_t *old)
 
 static void guard_begin(struct signal_guard *g)
 {
-    g->handled = signals_with_handlers();
+    g->handled = signals_with_handlers(&g->restarting);
     set_signal_mask(SIG_BLOCK, &g->handled, &g->program);
 }
 
@@ -277,6 +283,23 @@ enum sleep_end {
     SLEEP_RESUMED,     /* handlers with SA_RESTART ran before the sleep: wait on */
 };
 
+/* When no handler the program's mask lets through asks for SA_RESTART, any handler that runs
+ * ends the wait with EINTR: ppoll takes the program's mask and sleeps in one step, so a signal
+ * that comes just before the sleep cannot run its handler and leave the sleep to go on. (A
+ * handler of glibc's own, run when another thread calls setuid, then ends it too: EINTR, which a
+ * program with such handlers copes with, rather than a wait that never ends.) */
+static enum sleep_end polled_sleep(const struct signal_guard *g, int tfd)
+{
+    sigset_t program;
+    sigemptyset(&program);
+    memcpy(&program, &g->program, sizeof g->program); /* signals 1 to 64, in the kernel's order */
+    struct pollfd timer = { .fd = tfd, .events = POLLIN };
+    int n = ppoll(&timer, 1, NULL, &program);
+    if (n < 0 && errno == EINTR)
+        return SLEEP_INTERRUPTED;
+    return n > 0 ? SLEEP_TIMER : SLEEP_RESUMED; /* the next arming clears the expiration */
+}
+
 /* One sleep on the timer, with the program's own signal mask, in a read that the kernel restarts
  * after an SA_RESTART handler and fails with EINTR after any other. */
 static enum sleep_end guarded_sleep(const struct signal_guard *g, int tfd)
@@ -290,6 +313,11 @@ static enum sleep_end guarded_sleep(const struct signal_guard *g, int tfd)
         set_signal_mask(SIG_BLOCK, &g->handled, NULL);
         return restart ? SLEEP_RESUMED : SLEEP_INTERRUPTED;
     }
+    uint64_t deliverable = g->handled & ~g->program;
+    if (deliverable != 0 && (deliverable & g->restarting) == 0)
+        return polled_sleep(g, tfd);
+    /* Otherwise the kernel's read decides, per handler; a handler without SA_RESTART that runs
+     * between the unblocking and the read is the one case it cannot see. */
     uint64_t expirations;
     set_signal_mask(SIG_SETMASK, &g->program, NULL);
     ssize_t n = __read(tfd, &expirations, sizeof expirations);
@@ -539,7 +567,7 @@ int er_pool_wait(bool through_eintr, int64_t start_ns, int64_t hang_timeout_ns, 
         errno = saved;
         return wait_without_timer(start_ns, hang_at, on_hang, ctx);
     }
-    struct timed_wait w = { tfd, through_eintr, start_ns, hang_at, on_hang, ctx, -1, false, { 0, 0 } };
+    struct timed_wait w = { tfd, through_eintr, start_ns, hang_at, on_hang, ctx, -1, false, { 0, 0, 0 } };
     int result = wait_cancellable(&w);
     errno = saved;
     return result;

@@ -259,11 +259,12 @@ static char thread_state(pid_t pid, pid_t tid)
  * Emulation */
 
 /* What a look at a helper process found: the emulator running it, if any, and under one the
- * host's numbers of read(2) and write(2), which /proc shows for a guest thread asleep in them. */
+ * host's numbers of read(2), write(2) and ppoll(2), which /proc shows for a guest thread asleep
+ * in them. */
 static struct {
     bool known;
     char emulator[256];
-    long host_read, host_write;
+    long host_read, host_write, host_ppoll;
 } emu;
 
 /* The system call thread tid of pid sleeps in, seen twice 20 ms apart; -1 if it never sleeps
@@ -295,10 +296,13 @@ static long sleeping_syscall(pid_t pid, pid_t tid)
     return -1;
 }
 
-/* A child of this process asleep in read (or in write to a full pipe), which ends when *release
- * is closed. */
-static pid_t asleep_child(bool in_write, int *release)
+enum asleep_in { ASLEEP_IN_READ, ASLEEP_IN_WRITE, ASLEEP_IN_PPOLL };
+
+/* A child of this process asleep in read, in write to a full pipe, or in ppoll, which ends when
+ * *release is closed. */
+static pid_t asleep_child(enum asleep_in call, int *release)
 {
+    bool in_write = call == ASLEEP_IN_WRITE;
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0)
         return -1;
@@ -314,6 +318,10 @@ static pid_t asleep_child(bool in_write, int *release)
                 continue;
             fcntl(p[1], F_SETFL, fl);
             (void)!write(p[1], &byte, 1);
+        } else if (call == ASLEEP_IN_PPOLL) {
+            close(p[1]);
+            struct pollfd readable = { .fd = p[0], .events = POLLIN };
+            (void)!ppoll(&readable, 1, NULL, NULL);
         } else {
             close(p[1]);
             (void)!read(p[0], &byte, 1);
@@ -337,8 +345,8 @@ static void end_child(pid_t child, int release)
 }
 
 /* qemu-user answers a process's questions about /proc/self/exe with the emulated program, but not
- * those about its thread's own entry, which shows the emulator as it is; only then does a child
- * asleep in read and another in write tell which numbers the host gives those calls. */
+ * those about its thread's own entry, which shows the emulator as it is; only then do children
+ * asleep in read, write and ppoll tell which numbers the host gives those calls. */
 static void look_for_emulation(void)
 {
     if (emu.known)
@@ -350,10 +358,10 @@ static void look_for_emulation(void)
     const char *base = strrchr(exe, '/');
     if (strncmp(base ? base + 1 : exe, "qemu-", 5) != 0)
         exe[0] = '\0';
-    long host[2] = { -1, -1 };
-    for (int i = 0; exe[0] != '\0' && i < 2; i++) {
+    long host[3] = { -1, -1, -1 };
+    for (int i = 0; exe[0] != '\0' && i < 3; i++) {
         int release;
-        pid_t child = asleep_child(i == 1, &release);
+        pid_t child = asleep_child((enum asleep_in)i, &release);
         if (child > 0) {
             host[i] = sleeping_syscall(child, child);
             end_child(child, release);
@@ -362,6 +370,7 @@ static void look_for_emulation(void)
     memcpy(emu.emulator, exe, sizeof exe);
     emu.host_read = host[0];
     emu.host_write = host[1];
+    emu.host_ppoll = host[2];
     emu.known = true;
 }
 
@@ -409,12 +418,13 @@ static bool in_syscall(pid_t pid, pid_t tid, long want)
     return end != text && nr == want;
 }
 
-/* Under an emulator, a guest thread asleep in read or write shows the host's system call. */
+/* Under an emulator, a guest thread asleep in read, write or ppoll shows the host's system call. */
 static long as_the_kernel_shows(long nr)
 {
     if (spawn_emulator() == NULL)
         return nr;
-    return nr == SYS_read ? emu.host_read : nr == SYS_write ? emu.host_write : nr;
+    return nr == SYS_read ? emu.host_read : nr == SYS_write ? emu.host_write
+                          : nr == SYS_ppoll ? emu.host_ppoll : nr;
 }
 
 /* In the system call and asleep there (a thread preempted in one is 'R'), on both sides of the
@@ -425,7 +435,10 @@ bool thread_sleeps_in_syscall(pid_t pid, pid_t tid, long nr)
     return thread_state(pid, tid) == 'S' && in_syscall(pid, tid, nr) && thread_state(pid, tid) == 'S';
 }
 
-bool thread_sleeps_in_read(pid_t pid, pid_t tid) { return thread_sleeps_in_syscall(pid, tid, SYS_read); }
+bool thread_sleeps_in_wait(pid_t pid, pid_t tid)
+{
+    return thread_sleeps_in_syscall(pid, tid, SYS_read) || thread_sleeps_in_syscall(pid, tid, SYS_ppoll);
+}
 
 /* True when some thread of pid passes the check. */
 static bool some_thread(pid_t pid, bool (*check)(pid_t, pid_t))
@@ -460,7 +473,7 @@ static bool await_thread(struct spawn_proc *p, bool (*check)(pid_t, pid_t), int 
 
 bool spawn_await_waiting(struct spawn_proc *p, int timeout_ms)
 {
-    return await_thread(p, thread_sleeps_in_read, timeout_ms);
+    return await_thread(p, thread_sleeps_in_wait, timeout_ms);
 }
 
 bool spawn_await_stopped(struct spawn_proc *p, int timeout_ms)

@@ -45,8 +45,9 @@ pid_t spawn_pid(const struct spawn_proc *p);
 /* Until needle appears in the output so far (stdout, then stderr); false if the program ended or
  * timeout_ms passed first. */
 bool spawn_await_output(struct spawn_proc *p, const char *needle, int timeout_ms);
-/* Until some thread of the program sleeps in read(2), where the library's wait sleeps (the
- * programs run here read nothing else that blocks); false if it ended or timeout_ms passed. */
+/* Until some thread of the program sleeps where the library's wait sleeps (thread_sleeps_in_wait;
+ * the programs run here read or poll nothing else that blocks); false if it ended or timeout_ms
+ * passed. */
 bool spawn_await_waiting(struct spawn_proc *p, int timeout_ms);
 /* Until the program is stopped by a signal (SIGSTOP); false as above. */
 bool spawn_await_stopped(struct spawn_proc *p, int timeout_ms);
@@ -59,9 +60,11 @@ void spawn_free(struct spawn_result *r);
 double spawn_now_ms(void);
 double spawn_boottime_ms(void);
 
-/* True when thread tid of process pid sleeps in read(2) (see spawn_await_waiting), or in the
- * system call numbered nr (SYS_clock_nanosleep: the library's wait without a timer descriptor). */
-bool thread_sleeps_in_read(pid_t pid, pid_t tid);
+/* True when thread tid of process pid sleeps where the library's wait sleeps (see
+ * spawn_await_waiting): in read(2) on its timer, or in ppoll(2) when every signal handler the
+ * thread lets through ends the wait; or in the system call numbered nr (SYS_clock_nanosleep: the
+ * wait without a timer descriptor). */
+bool thread_sleeps_in_wait(pid_t pid, pid_t tid);
 bool thread_sleeps_in_syscall(pid_t pid, pid_t tid, long nr);
 
 /* The emulator running this test (qemu-user through binfmt_misc, as the arm64 root of

@@ -181,7 +181,7 @@ struct snapshot {
 static void *snapshot_then_interrupt(void *p)
 {
     struct snapshot *s = p;
-    while (!thread_sleeps_in_read(getpid(), s->waiter_tid))
+    while (!thread_sleeps_in_wait(getpid(), s->waiter_tid))
         sleep_ms(1);
     s->n = list_fds(s->fds, 64);
     pthread_kill(s->waiter, SIGALRM);
@@ -548,7 +548,7 @@ static bool until_waiting(struct waiter *w)
     pid_t tid;
     while ((tid = __atomic_load_n(&w->tid, __ATOMIC_ACQUIRE)) == 0)
         sleep_ms(1);
-    while (!thread_sleeps_in_read(getpid(), tid))
+    while (!thread_sleeps_in_wait(getpid(), tid))
         if (__atomic_load_n(&w->done, __ATOMIC_ACQUIRE))
             return false;
     return true;
@@ -717,7 +717,7 @@ static int do_cancel(const char *mode, int rounds)
              * would act at its first step anyway */
             sleep_ms(20);
         } else {
-            while (!thread_sleeps_in_read(getpid(), tid))
+            while (!thread_sleeps_in_wait(getpid(), tid))
                 sleep_ms(1);
         }
         double t0 = now_ms();
@@ -761,9 +761,9 @@ static void *call_with_cancel_pending(void *api)
     pthread_cancel(pthread_self());
     /* nothing between the cancel and the unlock may be a cancellation point but the call */
     if (strcmp(api, "getrandom") == 0)
-        getrandom(b, sizeof b, 0);
+        (void)!getrandom(b, sizeof b, 0);
     else if (strcmp(api, "getentropy") == 0)
-        getentropy(b, sizeof b);
+        (void)!getentropy(b, sizeof b);
     else if (strcmp(api, "syscall") == 0)
         syscall(SYS_getrandom, b, sizeof b, 0);
 #ifdef HAVE_ARC4RANDOM_BUF

@@ -72,7 +72,7 @@ static void print_moments(void)
 /* Blocks until thread tid sleeps in read(2): in the library's wait. */
 static void until_waiting(pid_t tid)
 {
-    while (!thread_sleeps_in_read(getpid(), tid))
+    while (!thread_sleeps_in_wait(getpid(), tid))
         usleep(500);
 }
 
@@ -361,7 +361,7 @@ static bool until_thread_waits(struct thread_arg *a, pthread_t id)
     pid_t tid;
     while ((tid = __atomic_load_n(&a->tid, __ATOMIC_ACQUIRE)) == 0)
         usleep(200);
-    while (!thread_sleeps_in_read(getpid(), tid)) {
+    while (!thread_sleeps_in_wait(getpid(), tid)) {
         if (pthread_tryjoin_np(id, NULL) == 0)
             return false;
         usleep(500);
