@@ -9,24 +9,33 @@
 #include <string.h>
 #include <sys/auxv.h>
 
+#ifdef HAVE__DL_FIND_OBJECT
+/* The main program's link map, found from its program headers (inside its first segment). The map,
+ * not where the object starts, identifies it: _dl_find_object answers each segment of a main
+ * program whose segments leave gaps (node's) with that segment's own start. */
+static const struct link_map *main_program_map(void)
+{
+    static const struct link_map *map;
+    if (map != NULL)
+        return map;
+    struct dl_find_object o;
+    if (_dl_find_object((void *)getauxval(AT_PHDR), &o) == 0)
+        map = o.dlfo_link_map;
+    return map;
+}
+#else
 /* Where the main program is mapped: its program headers are inside its first page. */
 static const void *main_program_base(void)
 {
     static const void *base;
     if (base != NULL)
         return base;
-    const void *headers = (const void *)getauxval(AT_PHDR);
-#ifdef HAVE__DL_FIND_OBJECT
-    struct dl_find_object o;
-    if (_dl_find_object((void *)headers, &o) == 0)
-        base = o.dlfo_map_start;
-#else
     Dl_info info;
-    if (dladdr(headers, &info) != 0)
+    if (dladdr((const void *)getauxval(AT_PHDR), &info) != 0)
         base = info.dli_fbase;
-#endif
     return base;
 }
+#endif
 
 #ifdef HAVE__DL_FIND_OBJECT
 /* Naming a return address's symbol means scanning its object's whole symbol table, as dladdr
@@ -134,7 +143,7 @@ void er_caller_lookup(const void *address, const char *main_program, struct er_c
         return;
     /* The loader names the main program by how it was started ("node", a symlink), or not at
      * all, rather than by the path of the file, which is what "exe" says. */
-    out->object = o.dlfo_map_start == main_program_base() ? main_program : o.dlfo_link_map->l_name;
+    out->object = o.dlfo_link_map == main_program_map() ? main_program : o.dlfo_link_map->l_name;
     if (cached_symbol(call, &o, out->symbol_copy)) {
         out->symbol = out->symbol_copy[0] != '\0' ? out->symbol_copy : NULL;
         return;

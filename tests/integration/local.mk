@@ -10,6 +10,13 @@ tests_helpers_er_probe_fortified_SOURCES = tests/helpers/er-probe.c $(ER_SPAWN)
 tests_helpers_er_probe_fortified_CPPFLAGS = $(AM_CPPFLAGS) $(ER_SPAWN_CPP)
 tests_helpers_er_probe_fortified_CFLAGS = $(AM_CFLAGS) $(SANITIZE_CFLAGS) -O2 -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=2 -pthread
 tests_helpers_er_probe_fortified_LDFLAGS = $(SANITIZE_CFLAGS) -pthread
+# er-probe-gapped: its segments aligned to 2 MiB leave holes between them in memory, as node's do,
+# so the loader finds each segment as an object of its own.
+check_PROGRAMS += tests/helpers/er-probe-gapped
+tests_helpers_er_probe_gapped_SOURCES = tests/helpers/er-probe.c $(ER_SPAWN)
+tests_helpers_er_probe_gapped_CPPFLAGS = $(AM_CPPFLAGS) $(ER_SPAWN_CPP)
+tests_helpers_er_probe_gapped_CFLAGS = $(AM_CFLAGS) $(SANITIZE_CFLAGS) -O2 -pthread
+tests_helpers_er_probe_gapped_LDFLAGS = $(SANITIZE_CFLAGS) -pthread -Wl,-z,max-page-size=0x200000
 
 # fd-census takes a census of the program's descriptors around its entropy requests.
 check_PROGRAMS += tests/helpers/fd-census
@@ -45,6 +52,7 @@ ER_IT_CPP = $(AM_CPPFLAGS) $(ER_SPAWN_CPP) \
 	-DER_LIBRARY='"$(abs_top_builddir)/src/lib/.libs/libearlyrandom.so"' \
 	-DER_PROBE_PLAIN='"$(abs_top_builddir)/tests/helpers/er-probe"' \
 	-DER_PROBE_FORTIFIED='"$(abs_top_builddir)/tests/helpers/er-probe-fortified"' \
+	-DER_PROBE_GAPPED='"$(abs_top_builddir)/tests/helpers/er-probe-gapped"' \
 	-DER_FD_CENSUS='"$(abs_top_builddir)/tests/helpers/fd-census"' \
 	-DER_CALLSITES='"$(abs_top_builddir)/tests/helpers/er-callsites"' \
 	-DER_CALLSITE_A='"$(abs_top_builddir)/tests/helpers/.libs/libcallsite-a.so"' \

@@ -1,7 +1,9 @@
 /* What the user configures and what the log tells: bad values, deterministic weak bytes, the
  * JSON record of a request, the readable line on stderr, post-init logging. */
 #include <criterion/criterion.h>
+#include <elf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,6 +117,52 @@ Test(config_and_log, a_request_record_carries_every_field)
     double waited = w ? strtod(w + 12, NULL) : -1;
     cr_expect(waited >= 200 && waited <= r.wall_ms,
               "waited_ms %.3f: the wait lasted at least 200 ms, and less than the run (%.1f ms)", waited, r.wall_ms);
+    spawn_free(&r);
+}
+
+/* Whether a 64-bit ELF program's loadable segments leave a page or more between them. */
+static bool segments_leave_holes(const char *path)
+{
+    Elf64_Ehdr eh;
+    Elf64_Phdr ph[32];
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    bool ok = fd >= 0 && pread(fd, &eh, sizeof eh, 0) == (ssize_t)sizeof eh && eh.e_ident[EI_CLASS] == ELFCLASS64 &&
+              eh.e_phnum <= 32 && eh.e_phentsize == sizeof ph[0] &&
+              pread(fd, ph, eh.e_phnum * sizeof ph[0], (off_t)eh.e_phoff) == (ssize_t)(eh.e_phnum * sizeof ph[0]);
+    if (fd >= 0)
+        close(fd);
+    if (!ok)
+        return false;
+    const Elf64_Addr page = (Elf64_Addr)sysconf(_SC_PAGESIZE);
+    Elf64_Addr previous_end = 0;
+    for (unsigned i = 0; i < eh.e_phnum; i++) {
+        if (ph[i].p_type != PT_LOAD)
+            continue;
+        Elf64_Addr start = ph[i].p_vaddr & ~(page - 1);
+        if (previous_end != 0 && start > previous_end)
+            return true;
+        previous_end = (ph[i].p_vaddr + ph[i].p_memsz + page - 1) & ~(page - 1);
+    }
+    return false;
+}
+
+Test(config_and_log, a_caller_in_a_main_program_whose_segments_leave_holes_is_named_by_its_path)
+{
+    /* The loader finds each segment of such a program (node is one) as an object of its own. */
+    cr_assert(segments_leave_holes(ER_PROBE_GAPPED), "%s was linked without holes between its segments",
+              ER_PROBE_GAPPED);
+    static char log_path[512], log_var[600];
+    snprintf(log_path, sizeof log_path, "%s", test_path("gapped.jsonl"));
+    unlink(log_path);
+    snprintf(log_var, sizeof log_var, "EARLYRANDOM_LOG=%s", log_path);
+    const char *env[] = { log_var, NULL };
+    const char *argv[] = { ER_PROBE_GAPPED, "getrandom", "16", "NONBLOCK", NULL };
+    struct spawn_result r;
+    run_program(&r, argv, env, true, 30000);
+    char log[8192];
+    read_file(log_path, log, sizeof log);
+    cr_expect(count_lines_with(log, "\"event\":\"request\"") == 1, "log: %s %s", log, r.err);
+    cr_expect(strstr(log, "\"caller\":\"" ER_PROBE_GAPPED "\"") != NULL, "the caller is the program: %s", log);
     spawn_free(&r);
 }
 
