@@ -571,8 +571,7 @@ static void note_init_messages(void)
     errno = saved;
 }
 
-/* glibc's words when arc4random cannot get entropy (stdlib/arc4random.c), then its abort. */
-static _Noreturn void arc4random_fatal(void)
+_Noreturn void er_arc4random_fatal(void)
 {
     static const char message[] = "Fatal glibc error: cannot get entropy for arc4random\n";
     __write(STDERR_FILENO, message, sizeof message - 1);
@@ -677,7 +676,7 @@ long long er_run(struct er_request *q, const struct er_ops *ops, void *ctx)
     case ER_ACTION_ABORT:
         if (logged)
             log_request(q, 0, 0);
-        arc4random_fatal();
+        er_arc4random_fatal();
     case ER_ACTION_PASS:
     case ER_ACTION_INTERRUPTED:
     default:

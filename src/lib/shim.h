@@ -78,6 +78,9 @@ void er_request_init(struct er_request *q, const char *api, const void *caller) 
  * errno untouched on success. */
 long long er_run(struct er_request *q, const struct er_ops *ops, void *ctx) ER_HIDDEN;
 
+/* glibc's words when arc4random cannot get entropy (stdlib/arc4random.c), then its abort. */
+_Noreturn void er_arc4random_fatal(void) ER_HIDDEN;
+
 /* Logs an operation that was passed to the real function as it came (opening a device), when
  * requests are being logged. Keeps errno. */
 void er_note(struct er_request *q, long long result, int err) ER_HIDDEN;

@@ -23,6 +23,10 @@
  *                            times and until its file took the log's number REUSED times
  *   secure                   what a program in secure execution sees (setuid tests)
  *   timedwait MS             getrandom(16, 0), killed by an alarm after MS ms if still waiting
+ *   refused ERRNO WHICH API  under a seccomp filter that fails getrandom with ERRNO (EPERM, ENOSYS or
+ *                            EINVAL), every call (WHICH all) or those with GRND_INSECURE (insecure),
+ *                            as a sandbox or an older kernel would: API (getrandom, getentropy or
+ *                            arc4random_buf) for 16 bytes, errno set to 4242 before
  */
 #include <dirent.h>
 #include <errno.h>
@@ -36,7 +40,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
 #include <sys/auxv.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -1120,6 +1128,63 @@ static int do_timedwait(int ms)
     return r == 16 ? 0 : 1;
 }
 
+static int do_refused(const char *errno_name, const char *which, const char *api)
+{
+    int refusal = strcmp(errno_name, "EPERM") == 0    ? EPERM
+                  : strcmp(errno_name, "ENOSYS") == 0 ? ENOSYS
+                  : strcmp(errno_name, "EINVAL") == 0 ? EINVAL
+                                                      : 0;
+    bool only_insecure = strcmp(which, "insecure") == 0;
+    if (refusal == 0 || (!only_insecure && strcmp(which, "all") != 0)) {
+        fprintf(stderr, "hard-helper: refused EPERM|ENOSYS|EINVAL all|insecure API\n");
+        return 2;
+    }
+    const unsigned refuse = SECCOMP_RET_ERRNO | (unsigned)refusal;
+    struct sock_filter refuse_insecure[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getrandom, 0, 3),
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[2])), /* flags' low word */
+        BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, GRND_INSECURE, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, refuse),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_filter refuse_all[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getrandom, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, refuse),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = { .len = only_insecure ? sizeof refuse_insecure / sizeof refuse_insecure[0]
+                                                    : sizeof refuse_all / sizeof refuse_all[0],
+                               .filter = only_insecure ? refuse_insecure : refuse_all };
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
+        printf("refused: no seccomp filter: %s\n", strerror(errno));
+        return 1;
+    }
+    unsigned char b[16];
+    long r = -1;
+    errno = 4242;
+    if (strcmp(api, "getrandom") == 0)
+        r = getrandom(b, sizeof b, 0) == (ssize_t)sizeof b ? 0 : -1;
+    else if (strcmp(api, "getentropy") == 0)
+        r = getentropy(b, sizeof b);
+#ifdef HAVE_ARC4RANDOM_BUF
+    else if (strcmp(api, "arc4random_buf") == 0)
+        arc4random_buf(b, sizeof b), r = 0;
+#else
+    else if (strcmp(api, "arc4random_buf") == 0) {
+        printf("refused api=%s unavailable\n", api);
+        return 0;
+    }
+#endif
+    int e = errno;
+    if (r == 0)
+        printf("refused api=%s: ok, errno %d\n", api, e);
+    else
+        printf("refused api=%s: err:%s\n", api, er_test_errname(e));
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     start_ms = now_ms();
@@ -1157,6 +1222,8 @@ int main(int argc, char **argv)
         return do_secure();
     if (strcmp(a, "timedwait") == 0 && argc == 3)
         return do_timedwait(atoi(argv[2]));
+    if (strcmp(a, "refused") == 0 && argc == 5)
+        return do_refused(argv[2], argv[3], argv[4]);
     fprintf(stderr, "hard-helper: unknown action or arguments: %s\n", a);
     return 2;
 }

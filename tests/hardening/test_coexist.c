@@ -232,3 +232,57 @@ Test(coexist, an_allocator_asking_for_entropy_while_the_library_reports_a_hang)
     check_allocator_during_hang(preload_list(hard_alloc_lib, er_library), "allocator first");
     check_allocator_during_hang(preload_list(er_library, hard_alloc_lib), "allocator second");
 }
+
+/* A sandbox's seccomp filter (or an older kernel) that refuses getrandom: the program sees what
+ * it sees without the library, the weak bytes of the fallback policy included: glibc's
+ * arc4random falls back to /dev/urandom on ENOSYS and aborts on any other refusal, getrandom and
+ * getentropy fail as the kernel says, and a retry without GRND_INSECURE that succeeds keeps the
+ * program's errno. */
+static void check_refusal_as_without_the_library(const char *refusal, const char *which, const char *api)
+{
+#ifndef HAVE_ARC4RANDOM_BUF
+    if (strcmp(api, "arc4random_buf") == 0)
+        cr_skip_test("this C library has no arc4random_buf (glibc 2.36+)");
+#endif
+    const char *argv[] = { hard_helper_plain, "refused", refusal, which, api, NULL };
+    struct spawn_opts o = { .argv = argv, .timeout_ms = 30000 };
+    struct spawn_result native, r;
+    spawn_run(&native, &o);
+    char expected[256]; /* line_with's buffer is reused by the next call */
+    snprintf(expected, sizeof expected, "%s", line_with(native.out, "refused api="));
+    cr_assert(expected[0] != '\0' || native.signal != 0, "without the library: exit %d: %s %s",
+              native.exit_code, native.out, native.err);
+    const char *env[] = { "EARLYRANDOM_POLICY=fallback", "EARLYRANDOM_LOG=none", NULL };
+    o.env = env;
+    o.preload = er_library;
+    spawn_run(&r, &o);
+    const char *seen = line_with(r.out, "refused api=");
+    cr_expect(r.exit_code == native.exit_code && r.signal == native.signal && strcmp(seen, expected) == 0,
+              "%s refused with %s (%s) under the library: exit %d, signal %d, '%s' %s; without it: exit %d, "
+              "signal %d, '%s' %s",
+              api, refusal, which, r.exit_code, r.signal, seen, r.err, native.exit_code, native.signal, expected,
+              native.err);
+    if (native.signal != 0)
+        cr_expect(strstr(r.err, "cannot get entropy for arc4random") != NULL, "glibc's words: %s", r.err);
+    spawn_free(&r);
+    spawn_free(&native);
+}
+
+Test(coexist, arc4random_buf_aborts_as_glibc_does_when_a_filter_refuses_getrandom)
+{
+    check_refusal_as_without_the_library("EPERM", "all", "arc4random_buf");
+}
+Test(coexist, arc4random_buf_reads_dev_urandom_as_glibc_does_when_getrandom_does_not_exist)
+{
+    check_refusal_as_without_the_library("ENOSYS", "all", "arc4random_buf");
+}
+Test(coexist, getrandom_fails_as_the_filter_says) { check_refusal_as_without_the_library("EPERM", "all", "getrandom"); }
+Test(coexist, getentropy_fails_as_the_filter_says) { check_refusal_as_without_the_library("ENOSYS", "all", "getentropy"); }
+Test(coexist, weak_bytes_from_a_kernel_without_grnd_insecure_keep_errno_in_getrandom)
+{
+    check_refusal_as_without_the_library("EINVAL", "insecure", "getrandom");
+}
+Test(coexist, weak_bytes_from_a_kernel_without_grnd_insecure_keep_errno_in_getentropy)
+{
+    check_refusal_as_without_the_library("EINVAL", "insecure", "getentropy");
+}

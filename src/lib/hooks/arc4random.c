@@ -2,6 +2,7 @@
  * kernel through an internal getrandom, so all three are hooked. Before init glibc's own calls
  * block (flags 0, looping on EINTR) and abort on any other failure. */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdlib.h>
 
@@ -10,17 +11,47 @@
 #include "shim.h"
 #include "weak.h"
 
-/* Bytes from the kernel, as glibc's fallback would get them, where there is no next function. */
+/* glibc's fallback where getrandom does not exist (ENOSYS, from an old kernel or a sandbox's
+ * filter): /dev/urandom, opened and closed around the read. */
+static void urandom_fill(void *buf, size_t len)
+{
+    long fd;
+    do
+        fd = er_raw_syscall6(SYS_openat, AT_FDCWD, (long)"/dev/urandom", O_RDONLY | O_CLOEXEC | O_NOCTTY, 0, 0, 0);
+    while (fd == -EINTR);
+    if (fd < 0)
+        er_arc4random_fatal();
+    for (size_t done = 0; done < len;) {
+        long r = er_raw_syscall3(SYS_read, fd, (long)((char *)buf + done), (long)(len - done));
+        if (r == -EINTR)
+            continue;
+        if (r <= 0)
+            er_arc4random_fatal();
+        done += (size_t)r;
+    }
+    er_raw_syscall3(SYS_close, fd, 0, 0);
+}
+
+/* Bytes from the kernel, as glibc's arc4random gets them, where there is no next function: a
+ * signal retries, a missing system call falls back to /dev/urandom, any other failure is fatal. */
 static void raw_fill(void *buf, size_t len, unsigned int flags)
 {
     for (size_t done = 0; done < len;) {
         long r = er_raw_getrandom((char *)buf + done, len - done, flags);
-        if (r == -EINVAL && flags != 0) {
+        if (r == -EINVAL && flags != 0) { /* kernels before 5.6 have no GRND_INSECURE */
             flags = 0;
             continue;
         }
-        if (r < 0) /* EINTR: glibc retries too */
+        if (r < 0)
+            errno = (int)-r; /* as glibc's own system call leaves it */
+        if (r == -EINTR)
             continue;
+        if (r == -ENOSYS) {
+            urandom_fill((char *)buf + done, len - done);
+            return;
+        }
+        if (r <= 0)
+            er_arc4random_fatal();
         done += (size_t)r;
     }
 }

@@ -41,9 +41,12 @@ static long long getentropy_call(void *ctx, bool weak, int *err)
 {
     struct getentropy_call *c = ctx;
     /* Weak bytes never wait, even on a machine that really is in early boot. */
+    int before = errno;
     int r = real_getentropy(c->buf, c->len, weak ? ER_GRND_INSECURE : 0);
-    if (r < 0 && weak && errno == EINVAL)
+    if (r < 0 && weak && errno == EINVAL) { /* kernels before 5.6 have no GRND_INSECURE */
+        errno = before; /* the program's errno, should the second call succeed */
         r = real_getentropy(c->buf, c->len, ER_GRND_NONBLOCK);
+    }
     *err = r < 0 ? errno : 0;
     return r;
 }

@@ -42,9 +42,12 @@ static long long getrandom_call(void *ctx, bool weak, int *err)
     /* Weak bytes never wait: ask for them the way the kernel hands them out before init. */
     if (weak)
         flags = ER_GRND_INSECURE;
+    int before = errno;
     ssize_t r = real_getrandom(c->buf, c->len, flags);
-    if (r < 0 && weak && errno == EINVAL) /* kernels before 5.6 have no GRND_INSECURE */
+    if (r < 0 && weak && errno == EINVAL) { /* kernels before 5.6 have no GRND_INSECURE */
+        errno = before; /* the program's errno, should the second call succeed */
         r = real_getrandom(c->buf, c->len, ER_GRND_NONBLOCK);
+    }
     *err = r < 0 ? errno : 0;
     return r;
 }
