@@ -45,6 +45,9 @@ bool er_device_read_request(struct er_request *q, const char *api, int fd, size_
     int saved = errno;
     int status = __fcntl(fd, F_GETFL);
     errno = saved;
+    /* A descriptor the kernel would not read from (write-only, O_PATH) gets its EBADF at once. */
+    if (status >= 0 && ((status & O_ACCMODE) == O_WRONLY || (status & O_PATH) != 0))
+        return false;
     er_request_init(q, api, caller);
     q->device = er_fd_device_name(k);
     q->has_bytes = true;

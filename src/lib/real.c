@@ -16,6 +16,7 @@ extern int __fcntl(int, int, ...);
 extern ssize_t __pread64(int, void *, size_t, off64_t);
 extern int __poll(struct pollfd *, nfds_t, int);
 extern FILE *_IO_fopen(const char *, const char *);
+extern int _IO_fclose(FILE *);
 extern size_t _IO_fread(void *, size_t, size_t, FILE *);
 extern int _IO_getc(FILE *);
 
@@ -34,6 +35,11 @@ static int er_fallback_open64(const char *path, int flags, ...)
 static FILE *er_fallback_fopen(const char *path, const char *mode)
 {
     return _IO_fopen(path, mode);
+}
+
+static int er_fallback_fclose(FILE *stream)
+{
+    return _IO_fclose(stream);
 }
 
 static ssize_t er_fallback_read(int fd, void *buf, size_t len)

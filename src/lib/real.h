@@ -32,6 +32,9 @@
     X(__openat64_2, int, (int, const char *, int), NULL)                                        \
     X(fopen, FILE *, (const char *, const char *), er_fallback_fopen)                           \
     X(fopen64, FILE *, (const char *, const char *), er_fallback_fopen)                         \
+    X(freopen, FILE *, (const char *, const char *, FILE *), NULL)                              \
+    X(freopen64, FILE *, (const char *, const char *, FILE *), NULL)                            \
+    X(fclose, int, (FILE *), er_fallback_fclose)                                                \
     X(read, ssize_t, (int, void *, size_t), er_fallback_read)                                   \
     X(__read_chk, ssize_t, (int, void *, size_t, size_t), er_fallback_read_chk)                 \
     X(readv, ssize_t, (int, const struct iovec *, int), er_fallback_readv)                      \

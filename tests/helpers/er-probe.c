@@ -17,6 +17,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,6 +122,43 @@ static unsigned int parse_flags(const char *s)
 static int open_flags(const char *mode)
 {
     return O_RDONLY | O_CLOEXEC | (strcmp(mode, "nonblock") == 0 ? O_NONBLOCK : 0);
+}
+
+/* oddread PATH HOW: a read of PATH the kernel answers without looking at its pool (an error, or
+ * bytes a stream already holds); prints "oddread HOW ret=R errno=NAME ferror=F". */
+static int do_odd_read(const char *path, const char *how)
+{
+    unsigned char b[16];
+    long long r = -1;
+    int ferr = 0;
+    errno = 0;
+    if (strcmp(how, "wronly") == 0 || strcmp(how, "opath") == 0) {
+        int fd = open(path, (how[0] == 'w' ? O_WRONLY : O_PATH) | O_CLOEXEC);
+        r = read(fd, b, sizeof b);
+    } else if (strcmp(how, "pread-negative") == 0) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        r = pread(fd, b, sizeof b, -1);
+    } else if (strcmp(how, "readv-badvec") == 0 || strcmp(how, "readv-hugelen") == 0) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        struct iovec huge = { b, (size_t)SSIZE_MAX + 1 };
+        /* an address no program maps: the kernel answers EFAULT */
+        const struct iovec *v = how[6] == 'b' ? (const struct iovec *)16 : &huge;
+        r = readv(fd, v, 1);
+    } else if (strcmp(how, "fread-zero") == 0 || strcmp(how, "fgetc-pushback") == 0) {
+        FILE *f = fopen(path, "re");
+        if (how[1] == 'r') {
+            r = (long long)fread(b, 1, 0, f);
+        } else {
+            ungetc('x', f);
+            r = fgetc(f);
+        }
+        ferr = ferror(f);
+    } else {
+        fprintf(stderr, "er-probe: unknown odd read %s\n", how);
+        return 2;
+    }
+    printf("oddread %s ret=%lld errno=%s ferror=%d\n", how, r, r < 0 ? er_test_errname(errno) : "-", ferr);
+    return 0;
 }
 
 static int do_one(const char *action, char **args, int nargs)
@@ -235,6 +273,36 @@ static int do_one(const char *action, char **args, int nargs)
             return 2;
         }
         report(how, r, errno, buf, r > 0 ? (size_t)r : 0);
+        close(fd);
+    } else if (strcmp(action, "oddread") == 0 && nargs == 2) {
+        return do_odd_read(args[0], args[1]);
+    } else if (strcmp(action, "reused-stdin") == 0 && nargs == 1) {
+        /* fd 0 is read first (and so known as no device), then reopened on PATH by freopen */
+        (void)!read(0, buf, 0);
+        if (freopen(args[0], "r", stdin) == NULL) {
+            report("freopen", -1, errno, buf, 0);
+            return 1;
+        }
+        errno = 0;
+        size_t r = fread(buf, 1, 16, stdin);
+        report("fread", r == 16 ? 16 : -1, ferror(stdin) ? errno : EIO, buf, r);
+    } else if (strcmp(action, "reused-fclose") == 0 && nargs == 1) {
+        /* a stream's descriptor (known as no device), closed by fclose, its number taken by PATH
+         * opened through a bare system call no hook sees */
+        FILE *f = fopen("/proc/self/exe", "re");
+        int old_fd = f ? fileno(f) : -1;
+        if (f == NULL || fread(buf, 1, 1, f) != 1) {
+            report("fopen", -1, errno, buf, 0);
+            return 1;
+        }
+        fclose(f);
+        int fd = (int)syscall(SYS_openat, AT_FDCWD, args[0], O_RDONLY | O_CLOEXEC);
+        if (fd != old_fd) {
+            fprintf(stderr, "er-probe: the device got descriptor %d, not the stream's %d\n", fd, old_fd);
+            return 1;
+        }
+        ssize_t r = read(fd, buf, 16);
+        report("read", r, errno, buf, r > 0 ? (size_t)r : 0);
         close(fd);
     } else {
         fprintf(stderr, "er-probe: unknown action %s\n", action);

@@ -225,3 +225,61 @@ Test(entrypoints, fortified_variants_are_the_ones_logged)
     for (size_t i = 0; i < 4; i++)
         cr_expect(strstr(log, apis[i]) != NULL, "expected %s in the log: %s", apis[i], log);
 }
+
+/* Reads the kernel answers without looking at its pool: a write-only or O_PATH descriptor, a
+ * negative offset, a vector it cannot read or whose length it refuses (EBADF, EINVAL, EFAULT at
+ * once), nothing asked for, a byte the stream already holds. Under the library they get the
+ * same answer as without it, at once, however the pool stands; before, they waited or failed as
+ * requests for entropy, and the unreadable vector crashed the program. */
+static void check_odd_reads_as_without_the_library(const char *probe)
+{
+    static const char *const odd_reads[] = { "wronly",        "opath",      "pread-negative", "readv-badvec",
+                                             "readv-hugelen", "fread-zero", "fgetc-pushback" };
+    static const char *const policies[] = { "EARLYRANDOM_POLICY=eagain", "EARLYRANDOM_POLICY=block" };
+    for (size_t i = 0; i < sizeof odd_reads / sizeof odd_reads[0]; i++) {
+        const char *argv[] = { probe, "oddread", "/dev/random", odd_reads[i], NULL };
+        struct spawn_result native;
+        run_program(&native, argv, NULL, false, 30000);
+        char expected[128]; /* line_with's buffer is reused by the next call */
+        snprintf(expected, sizeof expected, "%s", line_with(native.out, "oddread "));
+        cr_assert(expected[0] != '\0', "%s without the library: %s %s", odd_reads[i], native.out, native.err);
+        for (size_t p = 0; p < sizeof policies / sizeof policies[0]; p++) {
+            const char *env[] = { policies[p], "EARLYRANDOM_LOG=none", NULL };
+            struct spawn_result r;
+            /* a read that waited for the pool, which never initializes, is stopped here */
+            run_program(&r, argv, env, true, 10000);
+            const char *seen = line_with(r.out, "oddread ");
+            cr_expect(r.exit_code == 0 && strcmp(seen, expected) == 0,
+                      "%s under %s: exit %d, signal %d, after %.0f ms: '%s'; without the library: '%s' %s",
+                      odd_reads[i], policies[p], r.exit_code, r.signal, r.wall_ms, seen, expected, r.err);
+            spawn_free(&r);
+        }
+        spawn_free(&native);
+    }
+}
+
+Test(entrypoints, odd_reads_as_without_the_library_plain) { check_odd_reads_as_without_the_library(er_probe_plain); }
+Test(entrypoints, odd_reads_as_without_the_library_fortified)
+{
+    check_odd_reads_as_without_the_library(er_probe_fortified);
+}
+
+/* glibc opens and closes inside freopen and fclose, where no hook sees it: a device that takes
+ * the number of a descriptor the library already knew as something else is still a device. */
+static void check_device_on_a_reused_number(const char *action)
+{
+    const char *env[] = { "EARLYRANDOM_POLICY=eagain", NULL };
+    const char *argv[] = { er_probe_plain, action, "/dev/random", NULL };
+    struct spawn_result r;
+    run_program(&r, argv, env, true, 30000);
+    cr_expect(r.exit_code == 0 && strncmp(r.out, "err ", 4) == 0 && strstr(r.out, "errno=EAGAIN") != NULL,
+              "%s: the read of /dev/random was not answered by the policy (EAGAIN): exit %d: %s %s", action,
+              r.exit_code, r.out, r.err);
+    spawn_free(&r);
+}
+
+Test(entrypoints, a_device_freopen_puts_on_a_known_number_is_seen) { check_device_on_a_reused_number("reused-stdin"); }
+Test(entrypoints, a_device_on_the_number_of_a_stream_fclose_closed_is_seen)
+{
+    check_device_on_a_reused_number("reused-fclose");
+}

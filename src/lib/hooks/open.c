@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 
 #include "devices.h"
+#include "fdtrack.h"
 #include "rawsys.h"
 #include "real.h"
 #include "shim.h"
@@ -113,4 +114,57 @@ ER_EXPORT FILE *fopen64(const char *path, const char *mode)
         return NULL;
     }
     return stream_opened("fopen64", next(path, mode), mode, __builtin_return_address(0));
+}
+
+/* freopen closes the stream's descriptor and opens the new file inside glibc, unseen: the old
+ * number is forgotten (a stream that fails to reopen is closed) and the new descriptor, often the
+ * same number, is looked at as fopen's is. */
+static FILE *stream_reopened(const char *api, FILE *reopened, int old_fd, const char *mode, const void *caller)
+{
+    int saved = errno;
+    if (old_fd >= 0)
+        er_fd_forget(old_fd);
+    errno = saved;
+    return stream_opened(api, reopened, mode, caller);
+}
+
+static int stream_fd(FILE *stream)
+{
+    int saved = errno;
+    int fd = stream != NULL ? fileno(stream) : -1;
+    errno = saved;
+    return fd;
+}
+
+ER_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
+{
+    er_freopen_fn next = er_real_freopen();
+    if (next == NULL) {
+        errno = ENOSYS;
+        return NULL;
+    }
+    int old_fd = stream_fd(stream);
+    return stream_reopened("freopen", next(path, mode, stream), old_fd, mode, __builtin_return_address(0));
+}
+
+ER_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *stream)
+{
+    er_freopen64_fn next = er_real_freopen64();
+    if (next == NULL) {
+        errno = ENOSYS;
+        return NULL;
+    }
+    int old_fd = stream_fd(stream);
+    return stream_reopened("freopen64", next(path, mode, stream), old_fd, mode, __builtin_return_address(0));
+}
+
+/* fclose closes the descriptor inside glibc, unseen: its number is forgotten, so that a device
+ * opened on it later (by freopen, or behind our back) is looked at again. */
+ER_EXPORT int fclose(FILE *stream)
+{
+    int fd = stream_fd(stream);
+    int r = er_real_fclose()(stream);
+    if (fd >= 0)
+        er_fd_forget(fd);
+    return r;
 }

@@ -2,6 +2,7 @@
  * readv, pread and pread64. Reads of anything else go straight to the real function. */
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -123,8 +124,11 @@ ER_SLOW_PATH static ssize_t slow_read(enum read_api api, const char *name, int f
 {
     struct read_call c = { .api = api, .fd = fd, .buf = buf, .len = len, .buflen = buflen,
                            .offset = offset };
-    /* An overflowing _chk request goes to glibc, whose check aborts before anything is read. */
-    if ((api == READ_CHK || api == READ_P_CHK || api == READ_P64_CHK) && len > buflen)
+    /* An overflowing _chk request goes to glibc, whose check aborts before anything is read; a
+     * negative offset gets the kernel's EINVAL before it looks at the descriptor. */
+    bool positioned = api == READ_P || api == READ_P64 || api == READ_P_CHK || api == READ_P64_CHK;
+    if (((api == READ_CHK || api == READ_P_CHK || api == READ_P64_CHK) && len > buflen) ||
+        (positioned && offset < 0))
         return real_read_call(&c);
     return handle_read(name, &c, caller);
 }
@@ -152,6 +156,39 @@ ER_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
     return handle_readv(fd, iov, iovcnt, __builtin_return_address(0));
 }
 
+/* The most one read returns, as the kernel counts it (MAX_RW_COUNT). */
+#define KERNEL_MAX_READ ((uint64_t)(INT_MAX & ~4095))
+
+/* The bytes a vector asks for, the vector copied by the kernel (process_vm_readv on this process),
+ * which answers an unreadable one with EFAULT where reading it here would crash the program. False
+ * for a vector the kernel refuses (unreadable, or an element longer than SSIZE_MAX), which then
+ * goes to the kernel for its error. */
+static bool vector_total(const struct iovec *iov, int iovcnt, uint64_t *total)
+{
+    struct iovec chunk[32];
+    long self = er_raw_syscall3(SYS_getpid, 0, 0, 0);
+    *total = 0;
+    for (int done = 0; done < iovcnt;) {
+        int n = iovcnt - done < 32 ? iovcnt - done : 32;
+        struct iovec local = { chunk, (size_t)n * sizeof chunk[0] };
+        struct iovec remote = { (void *)(iov + done), local.iov_len };
+        long r = er_raw_syscall6(SYS_process_vm_readv, self, (long)&local, 1, (long)&remote, 1, 0);
+        if (r == -EFAULT || (r >= 0 && (size_t)r != local.iov_len))
+            return false;
+        /* A sandbox that refuses process_vm_readv: the vector is read here, as the kernel will. */
+        const struct iovec *v = r < 0 ? iov + done : chunk;
+        for (int i = 0; i < n; i++) {
+            if (v[i].iov_len > SSIZE_MAX)
+                return false;
+            *total += v[i].iov_len < KERNEL_MAX_READ ? v[i].iov_len : KERNEL_MAX_READ;
+            if (*total > KERNEL_MAX_READ)
+                *total = KERNEL_MAX_READ;
+        }
+        done += n;
+    }
+    return true;
+}
+
 ER_SLOW_PATH static ssize_t handle_readv(int fd, const struct iovec *iov, int iovcnt,
                                          const void *caller)
 {
@@ -159,11 +196,10 @@ ER_SLOW_PATH static ssize_t handle_readv(int fd, const struct iovec *iov, int io
     struct er_request q;
     /* The vector is only looked at once the descriptor is known to be a device, and only within
      * the bounds the kernel accepts; the kernel itself reports a bad vector. */
-    if (iovcnt <= 0 || iovcnt > IOV_MAX || !er_device_read_request(&q, "readv", fd, 0, caller))
+    uint64_t total;
+    if (iovcnt <= 0 || iovcnt > IOV_MAX || !er_device_read_request(&q, "readv", fd, 0, caller) ||
+        !vector_total(iov, iovcnt, &total))
         return real_read_call(&c);
-    uint64_t total = 0;
-    for (int i = 0; i < iovcnt; i++)
-        total += iov[i].iov_len;
     q.bytes = total;
     return (ssize_t)er_run(&q, &read_ops, &c);
 }

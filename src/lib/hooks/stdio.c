@@ -84,14 +84,24 @@ static const struct er_ops stdio_ops = {
     .fail = stdio_fail,
 };
 
+/* The bytes a stream holds that have not been read yet. */
+static size_t buffered(const FILE *stream)
+{
+    const char *next = stream->_IO_read_ptr, *end = stream->_IO_read_end;
+    return next != NULL && end > next ? (size_t)(end - next) : 0;
+}
+
 ER_SLOW_PATH static long long handle_stdio(const char *api, struct stdio_call *c, const void *caller)
 {
     struct er_request q;
     size_t bytes;
     if (__builtin_mul_overflow(c->size, c->nmemb, &bytes))
         bytes = SIZE_MAX;
+    /* Nothing asked for, or all of it already in the stream's buffer: glibc does not read. */
+    if (bytes == 0 || c->stream == NULL || buffered(c->stream) >= bytes)
+        return stdio_real(c);
     int saved = errno;
-    int fd = c->stream ? fileno(c->stream) : -1;
+    int fd = fileno(c->stream);
     errno = saved;
     if (fd < 0 || !er_device_read_request(&q, api, fd, bytes, caller))
         return stdio_real(c);
