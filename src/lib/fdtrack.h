@@ -14,10 +14,12 @@ enum er_fd_kind {
     ER_FD_URANDOM,     /* /dev/urandom, 1:9 */
 };
 
-/* Looks at the descriptor itself (fstat) and records what it is. Keeps errno. */
+/* Looks at the descriptor itself (fstat) and records what it is, whatever another thread stored
+ * meanwhile: for a descriptor just opened. Keeps errno. */
 enum er_fd_kind er_fd_probe(int fd) __attribute__((visibility("hidden")));
 
-/* What the descriptor is, from the table when it is sure and with fstat otherwise. */
+/* What the descriptor is, from the table when it is sure and with fstat otherwise; what fstat
+ * says is recorded only if no close, open or other look stored anything meanwhile. Keeps errno. */
 enum er_fd_kind er_fd_kind(int fd) __attribute__((visibility("hidden")));
 
 /* After close, and for the target of dup, dup2, dup3 and fcntl(F_DUPFD): the number now refers

@@ -11,6 +11,7 @@ ER_UNIT_TESTS = \
 	tests/unit/test-ring \
 	tests/unit/test-logrec \
 	tests/unit/test-nextsym \
+	tests/unit/test-fdtrack \
 	tests/unit/test-ktrace
 check_PROGRAMS += $(ER_UNIT_TESTS)
 TESTS += $(ER_UNIT_TESTS)
@@ -55,6 +56,11 @@ tests_unit_test_ring_LDFLAGS = $(SANITIZE_CFLAGS)
 
 # The preload's own symbol lookup, compiled in beside its test; the SysV-hash-only object is the
 # case no system library shows it.
+tests_unit_test_fdtrack_SOURCES = tests/unit/test_fdtrack.c src/lib/fdtrack.c src/lib/fdtrack.h
+tests_unit_test_fdtrack_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/lib
+tests_unit_test_fdtrack_CFLAGS = $(ER_UNIT_CFLAGS) -pthread
+tests_unit_test_fdtrack_LDADD = $(CRITERION_LIBS) -lpthread
+tests_unit_test_fdtrack_LDFLAGS = $(SANITIZE_CFLAGS)
 tests_unit_test_nextsym_SOURCES = tests/unit/test_nextsym.c src/lib/nextsym.c src/lib/nextsym.h
 tests_unit_test_nextsym_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/src/lib \
 	-DNEXTSYM_SYSV_LIBRARY='"$(abs_builddir)/tests/unit/.libs/libnextsym-sysv.so"'
