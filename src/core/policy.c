@@ -32,6 +32,7 @@ bool er_kernel_has_getrandom(unsigned v) { return v >= ER_KERNEL_VERSION(3, 17);
 bool er_kernel_has_blocking_pool(unsigned v) { return v < ER_KERNEL_VERSION(5, 6); }
 bool er_kernel_has_jitter(unsigned v) { return v >= ER_KERNEL_VERSION(5, 4); }
 bool er_kernel_urandom_runs_jitter(unsigned v) { return v >= ER_KERNEL_VERSION(5, 18); }
+bool er_kernel_has_vdso_getrandom(unsigned v) { return v >= ER_KERNEL_VERSION(6, 11); }
 
 bool er_kernel_random_honours_nonblock(unsigned v)
 {

@@ -51,6 +51,7 @@ bool er_kernel_has_blocking_pool(unsigned version);    /* until 5.5 */
 bool er_kernel_has_jitter(unsigned version);           /* 5.4 */
 bool er_kernel_urandom_runs_jitter(unsigned version);  /* 5.18 */
 bool er_kernel_random_honours_nonblock(unsigned version); /* not from 5.6 to 5.19 */
+bool er_kernel_has_vdso_getrandom(unsigned version);  /* 6.11 */
 /* True when, once the pool is initialized, the real (current) kernel answers every request as
  * the simulated one would: the hooks may then take their fast path. */
 bool er_kernel_same_after_init(unsigned version);

@@ -1,6 +1,7 @@
 #include "shim.h"
 
 #include <errno.h>
+#include <gnu/libc-version.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -578,12 +579,44 @@ _Noreturn void er_arc4random_fatal(void)
     abort();
 }
 
-/* glibc's getentropy, arc4random and syscall() are no cancellation points (getrandom, read and
- * open are): neither their simulated wait nor the real call the library makes for them (through
- * getrandom) may become one, or a thread cancelled there would leave behind whatever it held
- * across a call that never acts on cancellation. */
+/* Whether the C library is glibc 2.41 or later, read once. */
+static bool glibc_2_41_or_later(void)
+{
+    static int answer; /* 0: not known yet, 1: yes, 2: no; threads racing agree */
+    int known = __atomic_load_n(&answer, __ATOMIC_RELAXED);
+    if (known == 0) {
+        const char *v = gnu_get_libc_version(); /* "2.41" */
+        int major = 0, minor = 0;
+        while (*v >= '0' && *v <= '9')
+            major = major * 10 + (*v++ - '0');
+        if (*v == '.')
+            v++;
+        while (*v >= '0' && *v <= '9')
+            minor = minor * 10 + (*v++ - '0');
+        known = major > 2 || (major == 2 && minor >= 41) ? 1 : 2;
+        __atomic_store_n(&answer, known, __ATOMIC_RELAXED);
+    }
+    return known == 1;
+}
+
+/* glibc's getrandom makes a cancellable system call, except that from 2.41 on it first asks the
+ * vDSO of a 6.11 or later kernel, without blocking, and makes that call only when the request
+ * would block: a blocking request before init. */
+static bool getrandom_is_cancellation_point(const struct er_request *q)
+{
+    if (!glibc_2_41_or_later() || !er_kernel_has_vdso_getrandom(er_settings.kernel))
+        return true;
+    return (q->kind == ER_REQ_BLOCKING || q->kind == ER_REQ_RANDOM_POOL) && !er_pool_initialized();
+}
+
+/* glibc's getentropy, arc4random and syscall() are no cancellation points (read and open are,
+ * and getrandom mostly): neither their simulated wait nor the real call the library makes
+ * for them (through getrandom) may become one, or a thread cancelled there would leave behind
+ * whatever it held across a call that never acts on cancellation. */
 static bool is_cancellation_point(const struct er_request *q)
 {
+    if (strcmp(q->api, "getrandom") == 0)
+        return getrandom_is_cancellation_point(q);
     return strcmp(q->api, "getentropy") != 0 && strncmp(q->api, "arc4random", 10) != 0 &&
            strcmp(q->api, "syscall") != 0;
 }

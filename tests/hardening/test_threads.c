@@ -3,9 +3,11 @@
  * that exec keeping the preload with settings of their own; cancelling a thread blocked in
  * getrandom or in a /dev/random read. */
 #include <criterion/criterion.h>
+#include <gnu/libc-version.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -141,10 +143,31 @@ Test(threads, cancelling_a_thread_blocked_reading_dev_random) { check_cancel("re
 Test(threads, cancelling_getrandom_when_no_descriptor_is_left_for_the_timer) { check_cancel("nofd-getrandom"); }
 Test(threads, cancelling_a_read_when_no_descriptor_is_left_for_the_timer) { check_cancel("nofd-read"); }
 
-/* A cancellation pending as a thread calls each API: cancelled by getrandom, not by getentropy,
- * arc4random_buf or syscall(), exactly as without the library, whether the call waits (block),
- * fails at once (eagain) or gets weak bytes; and the library's own work in the cancelled thread
- * (loading its settings, logging) never leaves the rest of the program waiting. */
+/* A cancellation pending as a thread calls each API: getentropy, arc4random_buf and syscall() are
+ * no cancellation points, exactly as without the library, whether the call waits (block), fails at
+ * once (eagain) or gets weak bytes; and the library's own work in the cancelled thread (loading
+ * its settings, logging) never leaves the rest of the program waiting. getrandom is one before
+ * init on every glibc: from 2.41 on glibc asks the vDSO first, without blocking, and makes its
+ * cancellable system call when that would block, which is what it does before init; a run
+ * without the library shows that only where glibc makes the system call anyway (before 2.41, or
+ * a kernel without getrandom in its vDSO, before 6.11). */
+static const char getrandom_cancelled[] = "cancelpoint api=getrandom canceled=1 mutex_left_locked=1 then_read=16";
+
+static bool real_kernel_has_vdso_getrandom(void)
+{
+    struct utsname u;
+    unsigned major = 0, minor = 0;
+    return uname(&u) == 0 && sscanf(u.release, "%u.%u", &major, &minor) == 2 &&
+           (major > 6 || (major == 6 && minor >= 11));
+}
+
+static bool glibc_asks_vdso_first(void)
+{
+    unsigned major = 0, minor = 0;
+    return sscanf(gnu_get_libc_version(), "%u.%u", &major, &minor) == 2 &&
+           (major > 2 || (major == 2 && minor >= 41)) && real_kernel_has_vdso_getrandom();
+}
+
 static void check_cancellation_as_without_the_library(const char *api)
 {
     static char log_var[600];
@@ -162,6 +185,11 @@ static void check_cancellation_as_without_the_library(const char *api)
     snprintf(expected, sizeof expected, "%s", line_with(native.out, "cancelpoint api="));
     cr_assert(native.exit_code == 0 && expected[0] != '\0', "%s without the library: exit %d: %s %s",
               api, native.exit_code, native.out, native.err);
+    if (strcmp(api, "getrandom") == 0) {
+        if (!glibc_asks_vdso_first())
+            cr_expect(strcmp(expected, getrandom_cancelled) == 0, "getrandom without the library: '%s'", expected);
+        snprintf(expected, sizeof expected, "%s", getrandom_cancelled);
+    }
     for (size_t i = 0; i < sizeof policies / sizeof policies[0]; i++) {
         /* eagain makes arc4random abort, as glibc's does when getrandom fails: nothing to compare */
         if (strcmp(api, "arc4random_buf") == 0 && strcmp(policies[i][0], "EARLYRANDOM_POLICY=eagain") == 0)
@@ -173,14 +201,39 @@ static void check_cancellation_as_without_the_library(const char *api)
         spawn_run(&r, &p);
         const char *seen = line_with(r.out, "cancelpoint api=");
         cr_expect(r.exit_code == 0 && strcmp(seen, expected) == 0,
-                  "%s under %s: exit %d, signal %d: '%s', without the library: '%s' %s", api,
-                  policies[i][0], r.exit_code, r.signal, seen, expected, r.err);
+                  "%s under %s: exit %d, signal %d: '%s', expected '%s' %s", api, policies[i][0], r.exit_code,
+                  r.signal, seen, expected, r.err);
         spawn_free(&r);
     }
     spawn_free(&native);
 }
 
-Test(threads, a_pending_cancellation_acts_in_getrandom_as_without_the_library) { check_cancellation_as_without_the_library("getrandom"); }
+/* After init, on a simulated kernel with getrandom in its vDSO (the real one has it too), glibc
+ * 2.41 and later take the bytes from the vDSO and act on no cancellation, earlier ones do: as
+ * without the library. */
+Test(threads, after_init_a_pending_cancellation_acts_in_getrandom_as_without_the_library)
+{
+    if (!real_kernel_has_vdso_getrandom())
+        cr_skip_test("this kernel has no getrandom in its vDSO (6.11 and later): a run without the library "
+                     "is no oracle for a simulated kernel that has");
+    const char *argv[] = { hard_helper_plain, "cancelpoint", "getrandom", NULL };
+    struct spawn_result native, r;
+    struct spawn_opts o = { .argv = argv, .timeout_ms = 30000 };
+    spawn_run(&native, &o);
+    char expected[256];
+    snprintf(expected, sizeof expected, "%s", line_with(native.out, "cancelpoint api="));
+    const char *env[] = { "EARLYRANDOM_INIT_AFTER=0", "EARLYRANDOM_KERNEL=6.12", "EARLYRANDOM_LOG=none", NULL };
+    o.env = env;
+    o.preload = er_library;
+    spawn_run(&r, &o);
+    const char *seen = line_with(r.out, "cancelpoint api=");
+    cr_expect(expected[0] != '\0' && strcmp(seen, expected) == 0, "after init: '%s', without the library: '%s' %s",
+              seen, expected, r.err);
+    spawn_free(&r);
+    spawn_free(&native);
+}
+
+Test(threads, before_init_a_pending_cancellation_acts_in_getrandom) { check_cancellation_as_without_the_library("getrandom"); }
 Test(threads, a_pending_cancellation_does_not_act_in_getentropy) { check_cancellation_as_without_the_library("getentropy"); }
 Test(threads, a_pending_cancellation_does_not_act_in_arc4random_buf) { check_cancellation_as_without_the_library("arc4random_buf"); }
 Test(threads, a_pending_cancellation_does_not_act_in_syscall_getrandom) { check_cancellation_as_without_the_library("syscall"); }
