@@ -281,6 +281,7 @@ enum sleep_end {
     SLEEP_TIMER,       /* the timer fired */
     SLEEP_INTERRUPTED, /* a handler without SA_RESTART ran: the kernel's EINTR */
     SLEEP_RESUMED,     /* handlers with SA_RESTART ran before the sleep: wait on */
+    SLEEP_BROKEN,      /* the descriptor is no timer any more: closed where no hook saw it */
 };
 
 /* When no handler the program's mask lets through asks for SA_RESTART, any handler that runs
@@ -297,6 +298,8 @@ static enum sleep_end polled_sleep(const struct signal_guard *g, int tfd)
     int n = ppoll(&timer, 1, NULL, &program);
     if (n < 0 && errno == EINTR)
         return SLEEP_INTERRUPTED;
+    if (n > 0 && (timer.revents & POLLNVAL))
+        return SLEEP_BROKEN;
     return n > 0 ? SLEEP_TIMER : SLEEP_RESUMED; /* the next arming clears the expiration */
 }
 
@@ -325,11 +328,236 @@ static enum sleep_end guarded_sleep(const struct signal_guard *g, int tfd)
     set_signal_mask(SIG_BLOCK, &g->handled, NULL);
     if (n < 0 && err == EINTR)
         return SLEEP_INTERRUPTED;
+    if (n < 0 && (err == EBADF || err == EINVAL))
+        return SLEEP_BROKEN;
     return n < 0 ? SLEEP_RESUMED : SLEEP_TIMER;
 }
 
+/* Every wait's timer descriptor is registered in a slot, because the program can see it: a close
+ * of its number (close, close_range, closefrom, dup2 and dup3 onto it, through the hooks) first
+ * fires the timer, so that its waiter wakes, and then marks it the program's, so that the waiter
+ * never uses, nor closes, that number again (another file of the program's may hold it by then)
+ * and carries on with a new timer; a fork child closes the timers of its parent's other threads,
+ * which nothing in it would ever close. The ready file's poller fires the followers' timers the
+ * same way when the pool initializes. A slot holds (descriptor + 1) << 2 and a state. */
+#define TIMER_SLOTS 64
+enum timer_state {
+    TIMER_LIVE = 0,    /* the waiter's */
+    TIMER_FIRING = 1,  /* being fired by the poller or a closing thread: a system call's time */
+    TIMER_CLOSING = 2, /* the program is closing the number: lost unless the close fails */
+    TIMER_LOST = 3,    /* the program closed the number */
+};
+#define SLOT_VALUE(fd, state) ((((fd) + 1) << 2) | (int)(state))
+#define SLOT_FD(v) (((v) >> 2) - 1)
+#define SLOT_STATE(v) ((enum timer_state)((v) & 3))
+static int timer_slots[TIMER_SLOTS];
+static int timers_registered;                                             /* slots in use */
+static __thread uint64_t slots_here __attribute__((tls_model("initial-exec"))); /* this thread's */
+
+struct wait_timer {
+    int fd;   /* -1: none */
+    int slot; /* -1: not registered (more waits than slots) */
+};
+
+static void fire_now(int tfd)
+{
+    static const struct itimerspec now = { { 0, 0 }, { 0, 1 } };
+    er_raw_syscall6(SYS_timerfd_settime, tfd, TFD_TIMER_ABSTIME, (long)&now, 0, 0, 0);
+}
+
+static bool timer_open(struct wait_timer *t)
+{
+    t->fd = timerfd_create(CLOCK_BOOTTIME, TFD_CLOEXEC);
+    t->slot = -1;
+    if (t->fd < 0)
+        return false;
+    for (int i = 0; i < TIMER_SLOTS; i++) {
+        int expected = 0;
+        if (__atomic_compare_exchange_n(&timer_slots[i], &expected, SLOT_VALUE(t->fd, TIMER_LIVE), false,
+                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+            t->slot = i;
+            slots_here |= 1ULL << i;
+            __atomic_add_fetch(&timers_registered, 1, __ATOMIC_SEQ_CST);
+            break;
+        }
+    }
+    return true;
+}
+
+/* Another thread fires the timer (one system call) or closes its number (the program's close,
+ * which may take longer): after a few turns the waiting side sleeps a little between looks. */
+static void wait_a_turn(unsigned *turns)
+{
+    if (++*turns < 64) {
+        sched_yield();
+        return;
+    }
+    struct timespec pause = { 0, 1000 * 1000 };
+    er_raw_syscall6(SYS_nanosleep, (long)&pause, 0, 0, 0, 0, 0);
+}
+
+/* The slot's state once no other thread is firing it or closing its number. */
+static enum timer_state settled_state(const struct wait_timer *t)
+{
+    unsigned turns = 0;
+    for (;;) {
+        enum timer_state state = SLOT_STATE(__atomic_load_n(&timer_slots[t->slot], __ATOMIC_SEQ_CST));
+        if (state != TIMER_FIRING && state != TIMER_CLOSING)
+            return state;
+        wait_a_turn(&turns);
+    }
+}
+
+static bool timer_lost(const struct wait_timer *t) { return t->slot >= 0 && settled_state(t) == TIMER_LOST; }
+
+/* Whether the number still holds a timer: a close no hook saw (a raw system call) may have given
+ * it to a file of the program's, which the library must neither read, arm, nor close. */
+static bool still_a_timer(int fd)
+{
+    struct itimerspec its;
+    return er_raw_syscall3(SYS_timerfd_gettime, fd, (long)&its, 0) == 0;
+}
+
+/* Frees the slot, once no other thread fires the timer or closes its number, so that none can
+ * touch the number after it; closes the descriptor unless it is given up (its number may be
+ * another file's by now) or the program closed it. */
+static void timer_release(struct wait_timer *t, bool give_up)
+{
+    if (t->fd < 0)
+        return;
+    bool ours = !give_up;
+    if (t->slot >= 0) {
+        unsigned turns = 0;
+        int v = __atomic_load_n(&timer_slots[t->slot], __ATOMIC_SEQ_CST);
+        for (;;) {
+            enum timer_state state = SLOT_STATE(v);
+            if (state == TIMER_FIRING || state == TIMER_CLOSING) {
+                wait_a_turn(&turns);
+                v = __atomic_load_n(&timer_slots[t->slot], __ATOMIC_SEQ_CST);
+                continue;
+            }
+            if (__atomic_compare_exchange_n(&timer_slots[t->slot], &v, 0, false, __ATOMIC_SEQ_CST,
+                                            __ATOMIC_SEQ_CST)) {
+                ours = ours && state != TIMER_LOST;
+                break;
+            }
+        }
+        slots_here &= ~(1ULL << t->slot);
+        __atomic_sub_fetch(&timers_registered, 1, __ATOMIC_SEQ_CST);
+    }
+    if (ours && still_a_timer(t->fd))
+        __close(t->fd);
+    t->fd = -1;
+    t->slot = -1;
+}
+
+static void timer_close(struct wait_timer *t) { timer_release(t, false); }
+static void timer_give_up(struct wait_timer *t) { timer_release(t, true); }
+
+/* Fires a live timer (TIMER_FIRING meanwhile) and leaves it in state after. */
+static bool fire_slot(int i, int v, enum timer_state after)
+{
+    if (SLOT_STATE(v) != TIMER_LIVE ||
+        !__atomic_compare_exchange_n(&timer_slots[i], &v, v | TIMER_FIRING, false, __ATOMIC_SEQ_CST,
+                                     __ATOMIC_SEQ_CST))
+        return false;
+    fire_now(SLOT_FD(v));
+    __atomic_store_n(&timer_slots[i], (v & ~3) | (int)after, __ATOMIC_SEQ_CST);
+    return true;
+}
+
+void er_pool_closing(unsigned int first, unsigned int last)
+{
+    if (__atomic_load_n(&timers_registered, __ATOMIC_SEQ_CST) == 0)
+        return;
+    for (int i = 0; i < TIMER_SLOTS; i++) {
+        for (;;) {
+            int v = __atomic_load_n(&timer_slots[i], __ATOMIC_SEQ_CST);
+            if (v == 0 || (unsigned int)SLOT_FD(v) < first || (unsigned int)SLOT_FD(v) > last)
+                break;
+            if (SLOT_STATE(v) == TIMER_FIRING) {
+                sched_yield();
+                continue;
+            }
+            if (SLOT_STATE(v) != TIMER_LIVE || fire_slot(i, v, TIMER_CLOSING))
+                break;
+        }
+    }
+}
+
+void er_pool_closed(unsigned int first, unsigned int last, bool closed)
+{
+    if (__atomic_load_n(&timers_registered, __ATOMIC_SEQ_CST) == 0)
+        return;
+    for (int i = 0; i < TIMER_SLOTS; i++) {
+        int v = __atomic_load_n(&timer_slots[i], __ATOMIC_SEQ_CST);
+        if (v != 0 && SLOT_STATE(v) == TIMER_CLOSING && (unsigned int)SLOT_FD(v) >= first &&
+            (unsigned int)SLOT_FD(v) <= last)
+            __atomic_store_n(&timer_slots[i], (v & ~3) | (int)(closed ? TIMER_LOST : TIMER_LIVE),
+                             __ATOMIC_SEQ_CST);
+    }
+}
+
+/* Wakes every registered waiter: each looks at the pool again. */
+static void fire_all_timers(void)
+{
+    for (int i = 0; i < TIMER_SLOTS; i++)
+        fire_slot(i, __atomic_load_n(&timer_slots[i], __ATOMIC_SEQ_CST), TIMER_LIVE);
+}
+
+/* In a fork child only the forking thread lives on: the other threads' timers are closed, its own
+ * kept (a fork from a signal handler during its wait), and none is being fired or closed. */
+static void forget_timers_in_child(void)
+{
+    int registered = 0;
+    for (int i = 0; i < TIMER_SLOTS; i++) {
+        int v = timer_slots[i];
+        if (v == 0)
+            continue;
+        if (slots_here & (1ULL << i)) {
+            enum timer_state state = SLOT_STATE(v);
+            timer_slots[i] = (v & ~3) | (int)(state == TIMER_LOST || state == TIMER_CLOSING ? TIMER_LOST : TIMER_LIVE);
+            registered++;
+            continue;
+        }
+        if (SLOT_STATE(v) == TIMER_LIVE || SLOT_STATE(v) == TIMER_FIRING)
+            __close(SLOT_FD(v));
+        timer_slots[i] = 0;
+    }
+    timers_registered = registered;
+}
+
+/* Without a timer descriptor (the program is at its descriptor limit) a wait sleeps in steps of
+ * clock_nanosleep with the program's mask: it cannot tell SA_RESTART apart there, so it keeps
+ * waiting through handlers. One step ends at until (NEVER: a ready-file look from now). */
+static void sleep_one_step(const struct signal_guard *g, int64_t until)
+{
+    int64_t next = min_deadline(until, er_boottime_ns() + ER_READY_FILE_POLL_NS);
+    struct timespec ts = { next / 1000000000, next % 1000000000 };
+    set_signal_mask(SIG_SETMASK, &g->program, NULL);
+    er_raw_syscall6(SYS_clock_nanosleep, CLOCK_BOOTTIME, TIMER_ABSTIME, (long)&ts, 0, 0, 0);
+    set_signal_mask(SIG_BLOCK, &g->handled, NULL);
+    pthread_testcancel(); /* the raw sleep is no cancellation point: at most one step late */
+}
+
+/* Whether the wait's timer is still its own to use: one the program closed (the hooks saw it) or
+ * whose number holds no timer any more (closed where no hook sees) is given up without a close of
+ * its number, and the rest of the wait goes in steps: a program that closes every descriptor
+ * wants the lowest numbers for its own files, and a new timer would take one. */
+static bool timer_usable(struct wait_timer *t, bool *stepping, enum sleep_end end)
+{
+    if (*stepping)
+        return false;
+    if (t->fd >= 0 && end != SLEEP_BROKEN && !timer_lost(t) && still_a_timer(t->fd))
+        return true;
+    timer_give_up(t);
+    *stepping = true;
+    return false;
+}
+
 struct timed_sleep {
-    int tfd;
+    struct wait_timer timer;
+    bool stepping; /* the timer was lost: the sleep goes on in steps */
     struct signal_guard guard;
 };
 
@@ -337,32 +565,26 @@ static void end_sleep(void *p)
 {
     struct timed_sleep *s = p;
     guard_end(&s->guard);
-    __close(s->tfd);
+    timer_close(&s->timer);
 }
 
 /* Sleeps until a CLOCK_BOOTTIME moment (NEVER: until a signal). */
 static int sleep_until(int64_t deadline, bool through_eintr)
 {
-    int tfd = timerfd_create(CLOCK_BOOTTIME, TFD_CLOEXEC);
-    if (tfd < 0) {
-        while (deadline == ER_DURATION_NEVER || er_boottime_ns() < deadline) {
-            int64_t next = deadline == ER_DURATION_NEVER ? er_boottime_ns() + ER_READY_FILE_POLL_NS
-                                                         : deadline;
-            struct timespec ts = { next / 1000000000, next % 1000000000 };
-            er_raw_syscall6(SYS_clock_nanosleep, CLOCK_BOOTTIME, TIMER_ABSTIME, (long)&ts, 0, 0, 0);
-            pthread_testcancel();
-        }
-        return 0;
-    }
     volatile int result = 0;
-    struct timed_sleep s = { .tfd = tfd };
+    struct timed_sleep s = { { -1, -1 }, false, { 0, 0, 0 } };
     guard_begin(&s.guard);
     pthread_cleanup_push(end_sleep, &s);
-    arm_timer(tfd, deadline);
-    for (;;) {
-        enum sleep_end end = guarded_sleep(&s.guard, tfd);
-        if (end == SLEEP_TIMER)
-            break;
+    s.stepping = !timer_open(&s.timer);
+    while (deadline == ER_DURATION_NEVER || er_boottime_ns() < deadline) {
+        if (!timer_usable(&s.timer, &s.stepping, SLEEP_TIMER)) {
+            sleep_one_step(&s.guard, deadline);
+            continue;
+        }
+        arm_timer(s.timer.fd, deadline);
+        enum sleep_end end = guarded_sleep(&s.guard, s.timer.fd);
+        if (!timer_usable(&s.timer, &s.stepping, end))
+            continue;
         if (end == SLEEP_INTERRUPTED && !through_eintr) {
             result = EINTR;
             break;
@@ -388,35 +610,10 @@ int er_pool_draw(uint64_t bits, bool through_eintr)
     return result;
 }
 
-/* Without a timerfd (the program is at its descriptor limit) the wait still sleeps, in short
- * clock_nanosleep steps; it cannot tell SA_RESTART apart there, so it keeps waiting. */
-static int wait_without_timer(int64_t start_ns, int64_t hang_at, er_hang_fn on_hang, void *ctx)
-{
-    bool hang_reported = false;
-    while (!er_pool_initialized()) {
-        int64_t next = min_deadline(load_init_at(), er_boottime_ns() + ER_READY_FILE_POLL_NS);
-        if (!hang_reported)
-            next = min_deadline(next, hang_at);
-        struct timespec ts = { next / 1000000000, next % 1000000000 };
-        er_raw_syscall6(SYS_clock_nanosleep, CLOCK_BOOTTIME, TIMER_ABSTIME, (long)&ts, 0, 0, 0);
-        pthread_testcancel(); /* the raw sleep is no cancellation point: at most one step late */
-        if (!hang_reported && hang_at != ER_DURATION_NEVER && er_boottime_ns() >= hang_at) {
-            hang_reported = true;
-            on_hang(ctx, er_boottime_ns() - start_ns);
-        }
-    }
-    return 0;
-}
-
-/* The ready file is looked at by one waiting thread per process, the poller; the others sleep
- * until the init moment or their hang timeout, and the poller fires their timers when it sees the
- * file, or when it stops waiting so that one of them takes its place. A follower's timer is
- * registered in a slot (descriptor + 1); SLOT_BUSY marks a slot whose timer is being fired, so
- * that its owner cannot close the descriptor, and the number be reused, in the meantime. */
-#define MAX_FOLLOWERS 64
-#define SLOT_BUSY (-1)
+/* The ready file is looked at by one waiting thread per process, the poller; the others (the
+ * followers) sleep until the init moment or their hang timeout, and the poller fires their timers
+ * when it sees the file, or when it stops waiting so that one of them takes its place. */
 static int poller_claimed;
-static int follower_slots[MAX_FOLLOWERS];
 static __thread int polling_here __attribute__((tls_model("initial-exec")));
 
 void er_pool_forget_in_child(void)
@@ -424,61 +621,29 @@ void er_pool_forget_in_child(void)
     /* The child has none of its parent's waiting threads, but the forking one, when a signal
      * handler forks during its wait: it still polls if it did. */
     poller_claimed = polling_here;
-    for (int i = 0; i < MAX_FOLLOWERS; i++)
-        follower_slots[i] = 0;
-}
-
-static int claim_slot(int tfd)
-{
-    for (int i = 0; i < MAX_FOLLOWERS; i++) {
-        int expected = 0;
-        if (__atomic_compare_exchange_n(&follower_slots[i], &expected, tfd + 1, false,
-                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-            return i;
-    }
-    return -1; /* too many waiters: this one looks at the file itself */
-}
-
-static void release_slot(int slot, int tfd)
-{
-    if (slot < 0)
-        return;
-    for (;;) {
-        int expected = tfd + 1;
-        if (__atomic_compare_exchange_n(&follower_slots[slot], &expected, 0, false,
-                                        __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-            return;
-        if (expected != SLOT_BUSY) /* emptied by a fork made from a handler during this wait */
-            return;
-        sched_yield(); /* the poller is firing this timer: a matter of one system call */
-    }
-}
-
-static void wake_followers(void)
-{
-    static const struct itimerspec now = { { 0, 0 }, { 0, 1 } };
-    for (int i = 0; i < MAX_FOLLOWERS; i++) {
-        int v = __atomic_load_n(&follower_slots[i], __ATOMIC_SEQ_CST);
-        if (v > 0 && __atomic_compare_exchange_n(&follower_slots[i], &v, SLOT_BUSY, false,
-                                                 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
-            er_raw_syscall6(SYS_timerfd_settime, v - 1, TFD_TIMER_ABSTIME, (long)&now, 0, 0, 0);
-            __atomic_store_n(&follower_slots[i], v, __ATOMIC_SEQ_CST);
-        }
-    }
+    forget_timers_in_child();
 }
 
 /* The sleep itself: a timer armed for the next moment worth looking (the init moment, the next
  * look at the ready file, the hang timeout), read until the pool is initialized. */
 struct timed_wait {
-    int tfd;
+    struct wait_timer timer;
+    bool stepping; /* the timer was lost, or there was none: the wait goes on in steps */
     bool through_eintr;
     int64_t start_ns, hang_at;
+    bool hang_reported;
     er_hang_fn on_hang;
     void *ctx;
-    int slot;    /* follower slot, or -1 */
     bool poller; /* this thread looks at the ready file for the process */
     struct signal_guard guard;
 };
+
+/* A follower is woken by the poller's firing of its registered timer; a wait that could not
+ * register one (more waits than slots) looks at the file itself. */
+static bool is_follower(const struct timed_wait *w)
+{
+    return ready_file != NULL && !w->poller && !polling_here && w->timer.slot >= 0;
+}
 
 /* A waiting thread that is not the poller takes the role when nobody holds it. A wait nested in
  * a signal handler on the poller's own thread looks at the file itself: the poller is suspended. */
@@ -491,35 +656,43 @@ static void take_poller_role(struct timed_wait *w)
         return;
     w->poller = true;
     polling_here = 1;
-    release_slot(w->slot, w->tfd);
-    w->slot = -1;
+}
+
+/* One sleep of the wait: returns EINTR when a handler without SA_RESTART ended it and the API
+ * fails then, else 0 (look at the pool again). */
+static int sleep_once(struct timed_wait *w)
+{
+    if (!timer_usable(&w->timer, &w->stepping, SLEEP_TIMER)) {
+        int64_t next = w->hang_reported ? load_init_at() : min_deadline(load_init_at(), w->hang_at);
+        sleep_one_step(&w->guard, next);
+        return 0;
+    }
+    if (is_follower(w))
+        take_poller_role(w);
+    int64_t next = load_init_at();
+    if (ready_file != NULL && !is_follower(w))
+        next = min_deadline(next, er_boottime_ns() + ER_READY_FILE_POLL_NS);
+    if (!w->hang_reported)
+        next = min_deadline(next, w->hang_at);
+    arm_timer(w->timer.fd, next);
+    /* Arming the timer cancels a wake-up fired just before: a follower looks again after
+     * arming, so that a poller that left or saw the file in between is not missed. */
+    if (is_follower(w) &&
+        (__atomic_load_n(&poller_claimed, __ATOMIC_SEQ_CST) == 0 || er_pool_initialized()))
+        return 0;
+    enum sleep_end end = guarded_sleep(&w->guard, w->timer.fd);
+    if (!timer_usable(&w->timer, &w->stepping, end))
+        return 0;
+    return end == SLEEP_INTERRUPTED && !w->through_eintr ? EINTR : 0;
 }
 
 static int wait_on_timer(struct timed_wait *w)
 {
-    int tfd = w->tfd;
-    int64_t hang_at = w->hang_at;
-    bool hang_reported = false;
-    if (ready_file != NULL && !polling_here)
-        w->slot = claim_slot(tfd);
     while (!er_pool_initialized()) {
-        if (ready_file != NULL && w->slot >= 0)
-            take_poller_role(w);
-        int64_t next = load_init_at();
-        if (ready_file != NULL && w->slot < 0)
-            next = min_deadline(next, er_boottime_ns() + ER_READY_FILE_POLL_NS);
-        if (!hang_reported)
-            next = min_deadline(next, hang_at);
-        arm_timer(tfd, next);
-        /* Arming the timer cancels a wake-up fired just before: a follower looks again after
-         * arming, so that a poller that left or saw the file in between is not missed. */
-        if (w->slot >= 0 &&
-            (__atomic_load_n(&poller_claimed, __ATOMIC_SEQ_CST) == 0 || er_pool_initialized()))
-            continue;
-        if (guarded_sleep(&w->guard, tfd) == SLEEP_INTERRUPTED && !w->through_eintr)
+        if (sleep_once(w) == EINTR)
             return EINTR;
-        if (!hang_reported && hang_at != ER_DURATION_NEVER && er_boottime_ns() >= hang_at) {
-            hang_reported = true;
+        if (!w->hang_reported && w->hang_at != ER_DURATION_NEVER && er_boottime_ns() >= w->hang_at) {
+            w->hang_reported = true;
             w->on_hang(w->ctx, er_boottime_ns() - w->start_ns);
         }
     }
@@ -527,28 +700,17 @@ static int wait_on_timer(struct timed_wait *w)
 }
 
 /* However the wait ends (init, a signal, cancellation): the poller hands its role on and wakes
- * the others, a follower gives its slot back, and the timer descriptor is closed. */
+ * the others, and the timer is closed. */
 static void end_wait(void *p)
 {
     struct timed_wait *w = p;
     if (w->poller) {
         polling_here = 0;
         __atomic_store_n(&poller_claimed, 0, __ATOMIC_SEQ_CST);
-        wake_followers();
+        fire_all_timers();
     }
-    release_slot(w->slot, w->tfd);
     guard_end(&w->guard);
-    __close(w->tfd);
-}
-
-static int wait_cancellable(struct timed_wait *w)
-{
-    volatile int result = 0;
-    guard_begin(&w->guard);
-    pthread_cleanup_push(end_wait, w);
-    result = wait_on_timer(w);
-    pthread_cleanup_pop(1);
-    return result;
+    timer_close(&w->timer);
 }
 
 int er_pool_wait(bool through_eintr, int64_t start_ns, int64_t hang_timeout_ns, er_hang_fn on_hang,
@@ -562,13 +724,13 @@ int er_pool_wait(bool through_eintr, int64_t start_ns, int64_t hang_timeout_ns, 
                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
     int64_t hang_at = hang_timeout_ns == ER_DURATION_NEVER ? ER_DURATION_NEVER
                                                            : start_ns + hang_timeout_ns;
-    int tfd = timerfd_create(CLOCK_BOOTTIME, TFD_CLOEXEC);
-    if (tfd < 0) {
-        errno = saved;
-        return wait_without_timer(start_ns, hang_at, on_hang, ctx);
-    }
-    struct timed_wait w = { tfd, through_eintr, start_ns, hang_at, on_hang, ctx, -1, false, { 0, 0, 0 } };
-    int result = wait_cancellable(&w);
+    volatile int result = 0;
+    struct timed_wait w = { { -1, -1 }, false, through_eintr, start_ns, hang_at, false, on_hang, ctx, false, { 0, 0, 0 } };
+    w.stepping = !timer_open(&w.timer);
+    guard_begin(&w.guard);
+    pthread_cleanup_push(end_wait, &w);
+    result = wait_on_timer(&w);
+    pthread_cleanup_pop(1);
     errno = saved;
     return result;
 }

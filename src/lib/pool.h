@@ -48,8 +48,15 @@ typedef void (*er_hang_fn)(void *ctx, int64_t waited_ns);
  * such wait sets the init moment ER_JITTER_INIT_NS after its start_ns. Returns 0 then, or EINTR when a signal
  * handler without SA_RESTART interrupted the wait and through_eintr is false. Exactly the
  * semantics of a blocked getrandom: the sleep is a read() of a timerfd, which the kernel restarts
- * after an SA_RESTART handler and fails with EINTR after any other. A cancellation point. */
+ * after an SA_RESTART handler and fails with EINTR after any other. A cancellation point. The
+ * timer descriptor exists only during the wait, and the program may close it (er_pool_closing). */
 int er_pool_wait(bool through_eintr, int64_t start_ns, int64_t hang_timeout_ns, er_hang_fn on_hang,
                  void *ctx) __attribute__((visibility("hidden")));
+
+/* The program is closing the descriptors first to last (close, close_range, closefrom, or dup2 and
+ * dup3 onto one): a wait's timer among them is woken first, and once closed is never used or
+ * closed again by number; closed is false when the close failed (the timers stay the waits'). */
+void er_pool_closing(unsigned int first, unsigned int last) __attribute__((visibility("hidden")));
+void er_pool_closed(unsigned int first, unsigned int last, bool closed) __attribute__((visibility("hidden")));
 
 #endif

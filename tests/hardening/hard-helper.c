@@ -23,6 +23,13 @@
  *                            times and until its file took the log's number REUSED times
  *   secure                   what a program in secure execution sees (setuid tests)
  *   timedwait MS             getrandom(16, 0), killed by an alarm after MS ms if still waiting
+ *   waitclose HOW            two threads wait in getrandom; once both sleep, the main thread frees
+ *                            every number above 2 (HOW: loop of close, close_range, closefrom,
+ *                            raw close_range, or dup2 of /dev/null onto each) and puts pipes of its own on the lowest
+ *                            ones; prints "waitclose closed", then, once both returned, whether
+ *                            its pipes and descriptors are as it left them
+ *   forkwait                 a thread waits in getrandom; once it sleeps, the main thread forks,
+ *                            and the child counts its descriptors against the parent's before
  *   refused ERRNO WHICH API  under a seccomp filter that fails getrandom with ERRNO (EPERM, ENOSYS or
  *                            EINVAL), every call (WHICH all) or those with GRND_INSECURE (insecure),
  *                            as a sandbox or an older kernel would: API (getrandom, getentropy or
@@ -48,6 +55,7 @@
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/time.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -1128,6 +1136,123 @@ static int do_timedwait(int ms)
     return r == 16 ? 0 : 1;
 }
 
+/* n threads that wait in getrandom, each seen asleep in the wait before this returns. */
+static bool start_waiters(pthread_t *ids, struct waiter *w, int n)
+{
+    memset(w, 0, sizeof *w * (size_t)n);
+    for (int i = 0; i < n; i++)
+        pthread_create(&ids[i], NULL, waiter_main, &w[i]);
+    for (int i = 0; i < n; i++)
+        if (!until_waiting(&w[i]))
+            return false;
+    return true;
+}
+
+/* The numbers above 2 now open, without stdio (the listing's own is left out). */
+static int open_numbers_above_stdio(int *out, int cap)
+{
+    struct fd_entry e[64];
+    int n = list_fds(e, 64), k = 0;
+    for (int i = 0; i < n && k < cap; i++)
+        if (e[i].fd > 2)
+            out[k++] = e[i].fd;
+    return k;
+}
+
+static int do_waitclose(const char *how)
+{
+    enum { WAITERS = 2, PIPES = 4 };
+    pthread_t ids[WAITERS];
+    struct waiter w[WAITERS];
+    if (!start_waiters(ids, w, WAITERS)) {
+        printf("waitclose: a waiter returned before it was seen waiting\n");
+        return 1;
+    }
+    int numbers[64];
+    int n = open_numbers_above_stdio(numbers, 64);
+    int devnull = -1;
+    if (strcmp(how, "loop") == 0) {
+        for (int fd = 3; fd < 1024; fd++)
+            close(fd);
+#ifdef HAVE_CLOSE_RANGE /* glibc 2.34+, as closefrom: the modes are unknown where it lacks them */
+    } else if (strcmp(how, "close_range") == 0) {
+        close_range(3, ~0U, 0);
+#endif
+#ifdef HAVE_CLOSEFROM
+    } else if (strcmp(how, "closefrom") == 0) {
+        closefrom(3);
+#endif
+    } else if (strcmp(how, "raw") == 0) {
+        raw_close_range(3, ~0U);
+    } else if (strcmp(how, "dup2") == 0) {
+        devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        for (int i = 0; i < n; i++)
+            if (numbers[i] != devnull)
+                dup2(devnull, numbers[i]);
+    } else {
+        fprintf(stderr, "hard-helper: waitclose loop|close_range|closefrom|raw|dup2 (this C library: %s)\n", how);
+        return 2;
+    }
+    int pipes[PIPES][2];
+    char marker[PIPES][32];
+    for (int i = 0; i < PIPES; i++) {
+        if (pipe2(pipes[i], O_CLOEXEC | O_NONBLOCK) != 0)
+            return 1;
+        snprintf(marker[i], sizeof marker[i], "the program's pipe %d", i);
+        (void)!write(pipes[i][1], marker[i], strlen(marker[i]));
+    }
+    printf("waitclose closed: %d numbers were open, pipes on %d..%d\n", n, pipes[0][0], pipes[PIPES - 1][1]);
+    fflush(stdout);
+    alarm(20); /* a waiter that never returned */
+    int returned = 0;
+    for (int i = 0; i < WAITERS; i++) {
+        pthread_join(ids[i], NULL);
+        returned += w[i].ret == 16;
+    }
+    int intact = 0;
+    for (int i = 0; i < PIPES; i++) {
+        char got[64] = "";
+        ssize_t len = fcntl(pipes[i][1], F_GETFD) >= 0 ? read(pipes[i][0], got, sizeof got - 1) : -1;
+        intact += len == (ssize_t)strlen(marker[i]) && memcmp(got, marker[i], (size_t)len) == 0;
+    }
+    int dup2_kept = 0;
+    for (int i = 0; devnull >= 0 && i < n; i++) {
+        struct stat st;
+        dup2_kept += fstat(numbers[i], &st) == 0 && S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3);
+    }
+    printf("waitclose returned=%d of=%d intact=%d of=%d", returned, WAITERS, intact, PIPES);
+    if (devnull >= 0)
+        printf(" devnull_kept=%d of=%d", dup2_kept, n);
+    printf("\n");
+    return 0;
+}
+
+static int do_forkwait(void)
+{
+    int before[64];
+    int n_before = open_numbers_above_stdio(before, 64);
+    pthread_t id;
+    struct waiter w;
+    if (!start_waiters(&id, &w, 1)) {
+        printf("forkwait: the waiter returned before it was seen waiting\n");
+        return 1;
+    }
+    pid_t child = fork();
+    if (child == 0) {
+        int after[64];
+        int n_after = open_numbers_above_stdio(after, 64);
+        printf("forkwait child: %d descriptors above 2, %d before the wait\n", n_after, n_before);
+        fflush(stdout);
+        _exit(0);
+    }
+    int status = 0;
+    waitpid(child, &status, 0);
+    alarm(20);
+    pthread_join(id, NULL);
+    printf("forkwait parent: getrandom %zd\n", w.ret);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}
+
 static int do_refused(const char *errno_name, const char *which, const char *api)
 {
     int refusal = strcmp(errno_name, "EPERM") == 0    ? EPERM
@@ -1222,6 +1347,10 @@ int main(int argc, char **argv)
         return do_secure();
     if (strcmp(a, "timedwait") == 0 && argc == 3)
         return do_timedwait(atoi(argv[2]));
+    if (strcmp(a, "waitclose") == 0 && argc == 3)
+        return do_waitclose(argv[2]);
+    if (strcmp(a, "forkwait") == 0 && argc == 2)
+        return do_forkwait();
     if (strcmp(a, "refused") == 0 && argc == 5)
         return do_refused(argv[2], argv[3], argv[4]);
     fprintf(stderr, "hard-helper: unknown action or arguments: %s\n", a);

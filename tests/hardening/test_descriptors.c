@@ -1,7 +1,8 @@
 /* Descriptors and errno: a program that closes every descriptor (a loop, closefrom, close_range)
- * and reuses the numbers keeps its files intact and still gets its log; between two calls the
- * library holds no descriptor at all (only a wait's timer, during the wait); every descriptor of
- * the library is O_CLOEXEC and none survives exec; every hook leaves errno alone on success. */
+ * and reuses the numbers keeps its files intact and still gets its log, even while other threads
+ * wait; between two calls the library holds no descriptor at all (only a wait's timer, during the
+ * wait, which a fork child does not keep); every descriptor of the library is O_CLOEXEC and none
+ * survives exec; every hook leaves errno alone on success. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,6 +133,83 @@ Test(descriptors, close_range_fortified)
 #else
 #define CLOSEFROM_ABSENT 1
 #endif
+
+/* A program that frees every number above 2 while two threads wait in getrandom (the waits'
+ * timers among them), then puts pipes of its own on the lowest numbers: the waits still end at the
+ * init moment, or when the ready file appears, and the library neither reads, closes nor takes
+ * the program's numbers (the pipes get 3 to 10, as without the library). */
+static void check_close_during_wait(const char *how, bool ready_file)
+{
+    static char ready_path[1024], ready_var[1100];
+    snprintf(ready_path, sizeof ready_path, "%s", test_path("waitclose-ready"));
+    unlink(ready_path);
+    snprintf(ready_var, sizeof ready_var, "EARLYRANDOM_READY_FILE=%s", ready_path);
+    const char *env[] = { ready_file ? ready_var : "EARLYRANDOM_INIT_AFTER=1500ms", "EARLYRANDOM_LOG=none", NULL };
+    const char *argv[] = { hard_helper_plain, "waitclose", how, NULL };
+    struct spawn_opts o = { .argv = argv, .env = env, .preload = er_library, .timeout_ms = 30000 };
+    struct spawn_proc *p = spawn_start(&o);
+    bool closed = spawn_await_output(p, "waitclose closed", 20000);
+    if (closed && ready_file)
+        create_file(ready_path);
+    struct spawn_result r;
+    spawn_finish(p, &r);
+    cr_assert(closed, "%s: the program never closed its descriptors: exit %d, signal %d: %s %s", how, r.exit_code,
+              r.signal, r.out, r.err);
+    cr_expect(strstr(r.out, "waitclose returned=2 of=2") != NULL,
+              "%s: the waits did not both return with 16 bytes (signal 14: still waiting after 20 s): signal %d: %s %s",
+              how, r.signal, r.out, r.err);
+    cr_expect(strstr(r.out, "intact=4 of=4") != NULL, "%s: a pipe of the program's was read or closed: %s", how, r.out);
+    if (strcmp(how, "dup2") == 0) {
+        const char *kept = strstr(r.out, "devnull_kept=");
+        int n = -1, of = -2;
+        cr_expect(kept != NULL && sscanf(kept, "devnull_kept=%d of=%d", &n, &of) == 2 && n == of,
+                  "dup2: a number the program put /dev/null on was closed: %s", r.out);
+    } else {
+        cr_expect(strstr(r.out, "pipes on 3..10") != NULL, "%s: the program's pipes did not get the lowest numbers: %s",
+                  how, r.out);
+    }
+    spawn_free(&r);
+}
+
+Test(descriptors, closing_a_waits_timer_with_close_leaves_the_program_its_numbers) { check_close_during_wait("loop", false); }
+Test(descriptors, closing_a_waits_timer_with_dup2_leaves_the_program_its_files) { check_close_during_wait("dup2", false); }
+Test(descriptors, closing_a_waits_timer_unseen_leaves_the_program_its_files) { check_close_during_wait("raw", false); }
+Test(descriptors, closing_the_timers_of_ready_file_waits_still_ends_them_when_it_appears)
+{
+    check_close_during_wait("loop", true);
+}
+#ifdef HAVE_CLOSE_RANGE
+Test(descriptors, closing_a_waits_timer_with_close_range_leaves_the_program_its_numbers)
+{
+    check_close_during_wait("close_range", false);
+}
+#endif
+#ifdef HAVE_CLOSEFROM
+Test(descriptors, closing_a_waits_timer_with_closefrom_leaves_the_program_its_numbers)
+{
+    check_close_during_wait("closefrom", true);
+}
+#endif
+
+/* A fork while another thread waits: the child holds the descriptors the parent held before the
+ * wait began, not the wait's timer, which nothing in the child would ever close. */
+Test(descriptors, a_fork_child_does_not_inherit_a_waits_timer)
+{
+    const char *env[] = { "EARLYRANDOM_INIT_AFTER=1500ms", "EARLYRANDOM_LOG=none", NULL };
+    const char *argv[] = { hard_helper_plain, "forkwait", NULL };
+    struct spawn_opts o = { .argv = argv, .env = env, .preload = er_library, .timeout_ms = 30000 };
+    struct spawn_result r;
+    spawn_run(&r, &o);
+    const char *child = strstr(r.out, "forkwait child: ");
+    int in_child = -1, before = -2;
+    cr_assert(child != NULL && sscanf(child, "forkwait child: %d descriptors above 2, %d before", &in_child, &before) == 2,
+              "no report from the child: exit %d, signal %d: %s %s", r.exit_code, r.signal, r.out, r.err);
+    cr_expect(in_child == before, "the child holds %d descriptors above 2, the parent held %d before the wait: %s",
+              in_child, before, r.out);
+    cr_expect(strstr(r.out, "forkwait parent: getrandom 16") != NULL && r.exit_code == 0, "the parent's wait: %s %s",
+              r.out, r.err);
+    spawn_free(&r);
+}
 
 /* errno: every hook, on its success path, leaves errno as the program set it (4242). The helper
  * runs first without the preload: a call that glibc itself lets change errno would be excused

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "fdtrack.h"
+#include "pool.h"
 #include "rawsys.h"
 #include "real.h"
 #include "shim.h"
@@ -65,20 +66,59 @@ static int real_close_call(const struct close_call *c)
     return -1;
 }
 
-static void end_close(void *unused)
+/* The numbers a call frees, first to last; false when it frees none. */
+static bool freed_numbers(const struct close_call *c, unsigned int *first, unsigned int *last)
 {
-    (void)unused;
+    switch (c->op) {
+    case OP_CLOSE:
+        *first = *last = (unsigned int)c->fd;
+        return c->fd >= 0;
+    case OP_CLOSE_RANGE:
+        *first = c->first;
+        *last = c->last;
+        return !((unsigned int)c->flags & CLOSE_RANGE_CLOEXEC);
+    case OP_CLOSEFROM:
+        *first = (unsigned int)c->fd;
+        *last = ~0U;
+        return c->fd >= 0;
+    case OP_DUP2:
+    case OP_DUP3:
+        *first = *last = (unsigned int)c->fd2;
+        return c->fd2 >= 0 && c->fd2 != c->fd;
+    }
+    return false;
+}
+
+struct closing {
+    bool frees;
+    unsigned int first, last;
+};
+
+/* A close cancelled inside counts as done: a wait's timer among its numbers is given up. */
+static void end_close(void *p)
+{
+    const struct closing *k = p;
     er_sink_close_end();
+    if (k->frees)
+        er_pool_closed(k->first, k->last, true);
 }
 
 /* close is a cancellation point: a thread cancelled inside it must still end its close, or every
- * later record would wait for it forever. */
+ * later record, and a waiting thread whose timer it was closing, would wait for it forever. */
 static int exclusive_close_call(const struct close_call *c)
 {
     volatile int result = -1;
+    struct closing k;
+    k.frees = freed_numbers(c, &k.first, &k.last);
+    if (k.frees)
+        er_pool_closing(k.first, k.last);
     er_sink_close_begin();
-    pthread_cleanup_push(end_close, NULL);
+    pthread_cleanup_push(end_close, &k);
     result = real_close_call(c);
+    /* close frees its number even when it fails with EINTR; the others free none when they fail */
+    k.frees = k.frees && (c->op == OP_CLOSE || c->op == OP_CLOSEFROM || result >= 0);
+    if (!k.frees && freed_numbers(c, &k.first, &k.last))
+        er_pool_closed(k.first, k.last, false);
     pthread_cleanup_pop(1);
     return result;
 }

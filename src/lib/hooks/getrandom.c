@@ -8,10 +8,15 @@
 
 #include "fdtrack.h"
 #include "logrec.h"
+#include "pool.h"
 #include "rawsys.h"
 #include "real.h"
 #include "shim.h"
 #include "sink.h"
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
 
 struct getrandom_call {
     void *buf;
@@ -136,10 +141,18 @@ static long forward_syscall(long number, long a1, long a2, long a3, long a4, lon
 ER_SLOW_PATH static long descriptor_syscall(long number, long a1, long a2, long a3, long a4,
                                             long a5, long a6)
 {
+    /* The numbers it frees, for a wait's timer among them (er_pool_closing). */
+    unsigned int first = (unsigned int)(number == SYS_close || number == SYS_close_range ? a1 : a2);
+    unsigned int last = (unsigned int)(number == SYS_close_range ? a2 : (long)first);
+    bool frees = number == SYS_close || (number == SYS_close_range ? !((unsigned long)a3 & CLOSE_RANGE_CLOEXEC) : a1 != a2);
+    if (frees)
+        er_pool_closing(first, last);
     er_sink_close_begin();
     long r = forward_syscall(number, a1, a2, a3, a4, a5, a6);
     int saved = errno;
     er_sink_close_end();
+    if (frees)
+        er_pool_closed(first, last, number == SYS_close || r >= 0);
     if (r >= 0)
         forget_descriptors(number, a1, a2);
     errno = saved;
