@@ -384,18 +384,6 @@ static bool timer_open(struct wait_timer *t)
     return true;
 }
 
-/* Another thread fires the timer (one system call) or closes its number (the program's close,
- * which may take longer): after a few turns the waiting side sleeps a little between looks. */
-static void wait_a_turn(unsigned *turns)
-{
-    if (++*turns < 64) {
-        sched_yield();
-        return;
-    }
-    struct timespec pause = { 0, 1000 * 1000 };
-    er_raw_syscall6(SYS_nanosleep, (long)&pause, 0, 0, 0, 0, 0);
-}
-
 /* The slot's state once no other thread is firing it or closing its number. */
 static enum timer_state settled_state(const struct wait_timer *t)
 {
@@ -404,7 +392,7 @@ static enum timer_state settled_state(const struct wait_timer *t)
         enum timer_state state = SLOT_STATE(__atomic_load_n(&timer_slots[t->slot], __ATOMIC_SEQ_CST));
         if (state != TIMER_FIRING && state != TIMER_CLOSING)
             return state;
-        wait_a_turn(&turns);
+        er_wait_a_turn(&turns);
     }
 }
 
@@ -432,7 +420,7 @@ static void timer_release(struct wait_timer *t, bool give_up)
         for (;;) {
             enum timer_state state = SLOT_STATE(v);
             if (state == TIMER_FIRING || state == TIMER_CLOSING) {
-                wait_a_turn(&turns);
+                er_wait_a_turn(&turns);
                 v = __atomic_load_n(&timer_slots[t->slot], __ATOMIC_SEQ_CST);
                 continue;
             }

@@ -56,6 +56,22 @@ static inline long er_raw_syscall6(long number, long a1, long a2, long a3, long 
     return ret;
 }
 
+/* One turn of waiting for another thread to finish something it holds: usually microseconds, so
+ * the first turns only yield; after them the waiting side sleeps a millisecond between looks
+ * rather than keep a CPU busy (the other thread may itself wait: for journald's queue, or inside
+ * the program's close). */
+static inline void er_wait_a_turn(unsigned *turns)
+{
+    if (++*turns < 64) {
+        er_raw_syscall3(SYS_sched_yield, 0, 0, 0);
+        return;
+    }
+    struct {
+        long tv_sec, tv_nsec;
+    } pause = { 0, 1000 * 1000 };
+    er_raw_syscall6(SYS_nanosleep, (long)&pause, 0, 0, 0, 0, 0);
+}
+
 /* Carried in the fourth argument of the library's own getrandom system calls, which the kernel
  * ignores: the earlyrandom command's seccomp filter lets marked calls through in the kernel, so a
  * request the library already answered is not trapped a second time (src/seccomp/filter.h). */

@@ -171,19 +171,6 @@ void er_sink_forget_in_child(void)
         ring_state = RING_UNKNOWN;
 }
 
-/* A write usually ends within microseconds, but the journal sink's may wait up to
- * JOURNAL_FULL_WAIT_SECONDS for room in journald's queue: after a few turns the waiting side
- * sleeps a little between looks rather than keep a CPU busy. */
-static void wait_a_turn(unsigned *turns)
-{
-    if (++*turns < 64) {
-        sched_yield();
-        return;
-    }
-    struct timespec pause = { 0, 1000 * 1000 };
-    er_raw_syscall6(SYS_nanosleep, (long)&pause, 0, 0, 0, 0, 0);
-}
-
 void er_sink_close_begin(void)
 {
     in_close++;
@@ -192,7 +179,7 @@ void er_sink_close_begin(void)
         return;
     unsigned turns = 0;
     while (__atomic_load_n(&writers, __ATOMIC_SEQ_CST) != 0)
-        wait_a_turn(&turns);
+        er_wait_a_turn(&turns);
 }
 
 void er_sink_close_end(void)
@@ -210,7 +197,7 @@ static void enter_write(void)
         __atomic_sub_fetch(&writers, 1, __ATOMIC_SEQ_CST);
         unsigned turns = 0;
         while (__atomic_load_n(&closers, __ATOMIC_SEQ_CST) != 0)
-            wait_a_turn(&turns);
+            er_wait_a_turn(&turns);
     }
     in_write++;
 }
