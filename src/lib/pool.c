@@ -600,8 +600,14 @@ int er_pool_draw(uint64_t bits, bool through_eintr)
 
 /* The ready file is looked at by one waiting thread per process, the poller; the others (the
  * followers) sleep until the init moment or their hang timeout, and the poller fires their timers
- * when it sees the file, or when it stops waiting so that one of them takes its place. */
+ * when it sees the file, or when it stops waiting so that one of them takes its place. A poller
+ * can also vanish without stopping (a signal handler that leaves its wait with siglongjmp): the
+ * followers look every few seconds whether it still looks at the file, and one of them takes over
+ * from a silent one. */
+#define POLLER_SILENT_NS (INT64_C(1000) * 1000000)
+#define FOLLOWER_CHECK_NS (INT64_C(5000) * 1000000)
 static int poller_claimed;
+static int64_t poller_looked_at; /* CLOCK_BOOTTIME of the poller's last look */
 static __thread int polling_here __attribute__((tls_model("initial-exec")));
 
 void er_pool_forget_in_child(void)
@@ -633,15 +639,23 @@ static bool is_follower(const struct timed_wait *w)
     return ready_file != NULL && !w->poller && !polling_here && w->timer.slot >= 0;
 }
 
-/* A waiting thread that is not the poller takes the role when nobody holds it. A wait nested in
- * a signal handler on the poller's own thread looks at the file itself: the poller is suspended. */
+/* A waiting thread that is not the poller takes the role when nobody holds it, or when its holder
+ * has not looked at the file for a second. A wait nested in a signal handler on the poller's own
+ * thread looks at the file itself: the poller is suspended. */
 static void take_poller_role(struct timed_wait *w)
 {
-    int expected = 0;
-    if (w->poller || polling_here ||
-        !__atomic_compare_exchange_n(&poller_claimed, &expected, 1, false, __ATOMIC_SEQ_CST,
-                                     __ATOMIC_SEQ_CST))
+    if (w->poller || polling_here)
         return;
+    int expected = 0;
+    if (!__atomic_compare_exchange_n(&poller_claimed, &expected, 1, false, __ATOMIC_SEQ_CST,
+                                     __ATOMIC_SEQ_CST)) {
+        int64_t now = er_boottime_ns(), seen = __atomic_load_n(&poller_looked_at, __ATOMIC_SEQ_CST);
+        if (now - seen < POLLER_SILENT_NS ||
+            !__atomic_compare_exchange_n(&poller_looked_at, &seen, now, false, __ATOMIC_SEQ_CST,
+                                         __ATOMIC_SEQ_CST))
+            return;
+    }
+    __atomic_store_n(&poller_looked_at, er_boottime_ns(), __ATOMIC_SEQ_CST);
     w->poller = true;
     polling_here = 1;
 }
@@ -657,9 +671,12 @@ static int sleep_once(struct timed_wait *w)
     }
     if (is_follower(w))
         take_poller_role(w);
+    int64_t now = er_boottime_ns();
+    if (w->poller)
+        __atomic_store_n(&poller_looked_at, now, __ATOMIC_SEQ_CST);
     int64_t next = load_init_at();
-    if (ready_file != NULL && !is_follower(w))
-        next = min_deadline(next, er_boottime_ns() + ER_READY_FILE_POLL_NS);
+    if (ready_file != NULL)
+        next = min_deadline(next, now + (is_follower(w) ? FOLLOWER_CHECK_NS : ER_READY_FILE_POLL_NS));
     if (!w->hang_reported)
         next = min_deadline(next, w->hang_at);
     arm_timer(w->timer.fd, next);

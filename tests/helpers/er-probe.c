@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <limits.h>
@@ -492,18 +493,41 @@ static int do_threads(int count, bool mark)
     return ok == count ? 0 : 1;
 }
 
-/* handover N: a first waiter (the one that looks at the ready file for the process, being the
- * first to wait) is interrupted by a signal while N others wait; "handover first=eintr" is
- * printed then, and the others must still see the file appear (created by the test after that
- * line). */
-static int do_handover(int count)
+/* The first waiter of "handover N longjmp": its signal handler leaves the wait with siglongjmp,
+ * as a program that times out a blocking call with alarm() does, and it never waits again. */
+static sigjmp_buf first_waiter_jump;
+
+static void jump_out(int sig)
+{
+    (void)sig;
+    siglongjmp(first_waiter_jump, 1);
+}
+
+static void *first_waiter_main(void *p)
+{
+    struct thread_arg *a = p;
+    if (sigsetjmp(first_waiter_jump, 1) != 0) {
+        a->ret = -1;
+        a->err = EINTR;
+        return NULL;
+    }
+    return thread_main(a);
+}
+
+/* handover N [longjmp]: a first waiter (the one that looks at the ready file for the process,
+ * being the first to wait) is interrupted by a signal while N others wait, its wait ending with
+ * EINTR or left with siglongjmp; "handover first=eintr" is printed then, and the others must still
+ * see the file appear (created by the test after that line). */
+static int do_handover(int count, bool jump)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = on_signal; /* no SA_RESTART: the wait ends with EINTR */
+    sa.sa_handler = jump ? jump_out : on_signal; /* no SA_RESTART: the wait ends with EINTR */
     sigaction(SIGUSR1, &sa, NULL);
     struct thread_arg first_arg;
-    pthread_t first = start_waiter(&first_arg);
+    memset(&first_arg, 0, sizeof first_arg);
+    pthread_t first;
+    pthread_create(&first, NULL, first_waiter_main, &first_arg);
     if (!until_thread_waits(&first_arg, first)) {
         printf("handover first=returned (the pool was initialized before the others waited)\n");
         return 1;
@@ -646,7 +670,7 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "threads") == 0)
         return do_threads(argc > 2 ? atoi(argv[2]) : 8, argc > 3 && strcmp(argv[3], "mark") == 0);
     if (strcmp(argv[1], "handover") == 0)
-        return do_handover(argc > 2 ? atoi(argv[2]) : 8);
+        return do_handover(argc > 2 ? atoi(argv[2]) : 8, argc > 3 && strcmp(argv[3], "longjmp") == 0);
     if (strcmp(argv[1], "fork") == 0)
         return do_fork();
     if (strcmp(argv[1], "seq") == 0)

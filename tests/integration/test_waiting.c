@@ -307,3 +307,20 @@ Test(waiting, when_the_thread_watching_the_ready_file_is_interrupted_another_tak
     cr_expect(max >= created && max < created + READY_POLL_MS + WAKE_MARGIN_MS,
               "the others resumed %.1f ms after the file was created", max - created);
 }
+
+/* A poller whose handler leaves its wait with siglongjmp never hands its role on: the others look
+ * every 5 s whether it still looks at the file, and one takes over from a silent one (1 s). */
+#define POLLER_TAKEOVER_MS (5000 + 1000)
+
+Test(waiting, when_the_thread_watching_the_ready_file_jumps_out_of_its_wait_another_takes_over)
+{
+    const char *argv[] = { er_probe_plain, "handover", "4", "longjmp", NULL };
+    struct spawn_result r;
+    double created = run_with_ready_file(&r, "ready-longjmp", argv, "handover first=");
+    cr_assert(created > 0, "the probe never reached the handover: %s %s", r.out, r.err);
+    cr_expect(strstr(r.out, "handover first=eintr others_waiting=4") != NULL, "got: %s %s", r.out, r.err);
+    cr_expect(strstr(r.out, "handover ok=4 of=4") != NULL, "got: %s %s", r.out, r.err);
+    double max = field(line_with(r.out, "handover ok="), "max_boot_ms", -1);
+    cr_expect(max >= created && max < created + POLLER_TAKEOVER_MS + WAKE_MARGIN_MS,
+              "the others resumed %.1f ms after the file was created", max - created);
+}
