@@ -543,8 +543,54 @@ static bool timer_usable(struct wait_timer *t, bool *stepping, enum sleep_end en
     return false;
 }
 
-struct timed_sleep {
+/* The waits of this thread still in progress, outermost first (a handler can wait inside a wait),
+ * with their timers: a handler that leaves a wait with siglongjmp unwinds it without ending it.
+ * The next wait of the thread ends such a wait for it, known by a frame as deep on the stack as
+ * its own or deeper (a wait it is nested in is always shallower), so that a program that times
+ * out its requests with alarm and siglongjmp does not collect timers. */
+#define WAITS_PER_THREAD 8
+struct wait_record {
+    const void *frame;
     struct wait_timer timer;
+    bool poller; /* this wait looks at the ready file for the process */
+};
+static __thread struct wait_record waits_here[WAITS_PER_THREAD] __attribute__((tls_model("initial-exec")));
+static __thread int waits_here_count __attribute__((tls_model("initial-exec")));
+
+static void give_up_poller_role(struct wait_record *r);
+
+/* On an alternate signal stack, frames say nothing of the order of the waits. */
+static bool on_alternate_stack(void)
+{
+    stack_t ss;
+    return er_raw_syscall3(SYS_sigaltstack, 0, (long)&ss, 0) == 0 && (ss.ss_flags & SS_ONSTACK);
+}
+
+static struct wait_record *wait_begin(struct wait_record *spare, const void *frame)
+{
+    if (waits_here_count > 0 && !on_alternate_stack()) {
+        while (waits_here_count > 0 && (uintptr_t)waits_here[waits_here_count - 1].frame <= (uintptr_t)frame) {
+            struct wait_record *unwound = &waits_here[--waits_here_count];
+            timer_close(&unwound->timer);
+            give_up_poller_role(unwound);
+        }
+    }
+    struct wait_record *r = waits_here_count < WAITS_PER_THREAD ? &waits_here[waits_here_count++] : spare;
+    r->frame = frame;
+    r->timer.fd = -1;
+    r->timer.slot = -1;
+    r->poller = false;
+    return r;
+}
+
+static void wait_finish(struct wait_record *r)
+{
+    if (waits_here_count > 0 && r == &waits_here[waits_here_count - 1])
+        waits_here_count--;
+}
+
+struct timed_sleep {
+    struct wait_record *rec;
     bool stepping; /* the timer was lost: the sleep goes on in steps */
     struct signal_guard guard;
 };
@@ -553,25 +599,28 @@ static void end_sleep(void *p)
 {
     struct timed_sleep *s = p;
     guard_end(&s->guard);
-    timer_close(&s->timer);
+    timer_close(&s->rec->timer);
+    wait_finish(s->rec);
 }
 
 /* Sleeps until a CLOCK_BOOTTIME moment (NEVER: until a signal). */
 static int sleep_until(int64_t deadline, bool through_eintr)
 {
     volatile int result = 0;
-    struct timed_sleep s = { { -1, -1 }, false, { 0, 0, 0 } };
+    struct wait_record spare = { NULL, { -1, -1 }, false };
+    struct timed_sleep s = { wait_begin(&spare, __builtin_frame_address(0)), false, { 0, 0, 0 } };
     guard_begin(&s.guard);
     pthread_cleanup_push(end_sleep, &s);
-    s.stepping = !timer_open(&s.timer);
+    struct wait_timer *timer = &s.rec->timer;
+    s.stepping = !timer_open(timer);
     while (deadline == ER_DURATION_NEVER || er_boottime_ns() < deadline) {
-        if (!timer_usable(&s.timer, &s.stepping, SLEEP_TIMER)) {
+        if (!timer_usable(timer, &s.stepping, SLEEP_TIMER)) {
             sleep_one_step(&s.guard, deadline);
             continue;
         }
-        arm_timer(s.timer.fd, deadline);
-        enum sleep_end end = guarded_sleep(&s.guard, s.timer.fd);
-        if (!timer_usable(&s.timer, &s.stepping, end))
+        arm_timer(timer->fd, deadline);
+        enum sleep_end end = guarded_sleep(&s.guard, timer->fd);
+        if (!timer_usable(timer, &s.stepping, end))
             continue;
         if (end == SLEEP_INTERRUPTED && !through_eintr) {
             result = EINTR;
@@ -621,14 +670,13 @@ void er_pool_forget_in_child(void)
 /* The sleep itself: a timer armed for the next moment worth looking (the init moment, the next
  * look at the ready file, the hang timeout), read until the pool is initialized. */
 struct timed_wait {
-    struct wait_timer timer;
+    struct wait_record *rec; /* its timer, and whether it is the poller */
     bool stepping; /* the timer was lost, or there was none: the wait goes on in steps */
     bool through_eintr;
     int64_t start_ns, hang_at;
     bool hang_reported;
     er_hang_fn on_hang;
     void *ctx;
-    bool poller; /* this thread looks at the ready file for the process */
     struct signal_guard guard;
 };
 
@@ -636,7 +684,7 @@ struct timed_wait {
  * register one (more waits than slots) looks at the file itself. */
 static bool is_follower(const struct timed_wait *w)
 {
-    return ready_file != NULL && !w->poller && !polling_here && w->timer.slot >= 0;
+    return ready_file != NULL && !w->rec->poller && !polling_here && w->rec->timer.slot >= 0;
 }
 
 /* A waiting thread that is not the poller takes the role when nobody holds it, or when its holder
@@ -644,7 +692,7 @@ static bool is_follower(const struct timed_wait *w)
  * thread looks at the file itself: the poller is suspended. */
 static void take_poller_role(struct timed_wait *w)
 {
-    if (w->poller || polling_here)
+    if (w->rec->poller || polling_here)
         return;
     int expected = 0;
     if (!__atomic_compare_exchange_n(&poller_claimed, &expected, 1, false, __ATOMIC_SEQ_CST,
@@ -656,7 +704,7 @@ static void take_poller_role(struct timed_wait *w)
             return;
     }
     __atomic_store_n(&poller_looked_at, er_boottime_ns(), __ATOMIC_SEQ_CST);
-    w->poller = true;
+    w->rec->poller = true;
     polling_here = 1;
 }
 
@@ -664,7 +712,8 @@ static void take_poller_role(struct timed_wait *w)
  * fails then, else 0 (look at the pool again). */
 static int sleep_once(struct timed_wait *w)
 {
-    if (!timer_usable(&w->timer, &w->stepping, SLEEP_TIMER)) {
+    struct wait_timer *timer = &w->rec->timer;
+    if (!timer_usable(timer, &w->stepping, SLEEP_TIMER)) {
         int64_t next = w->hang_reported ? load_init_at() : min_deadline(load_init_at(), w->hang_at);
         sleep_one_step(&w->guard, next);
         return 0;
@@ -672,21 +721,21 @@ static int sleep_once(struct timed_wait *w)
     if (is_follower(w))
         take_poller_role(w);
     int64_t now = er_boottime_ns();
-    if (w->poller)
+    if (w->rec->poller)
         __atomic_store_n(&poller_looked_at, now, __ATOMIC_SEQ_CST);
     int64_t next = load_init_at();
     if (ready_file != NULL)
         next = min_deadline(next, now + (is_follower(w) ? FOLLOWER_CHECK_NS : ER_READY_FILE_POLL_NS));
     if (!w->hang_reported)
         next = min_deadline(next, w->hang_at);
-    arm_timer(w->timer.fd, next);
+    arm_timer(timer->fd, next);
     /* Arming the timer cancels a wake-up fired just before: a follower looks again after
      * arming, so that a poller that left or saw the file in between is not missed. */
     if (is_follower(w) &&
         (__atomic_load_n(&poller_claimed, __ATOMIC_SEQ_CST) == 0 || er_pool_initialized()))
         return 0;
-    enum sleep_end end = guarded_sleep(&w->guard, w->timer.fd);
-    if (!timer_usable(&w->timer, &w->stepping, end))
+    enum sleep_end end = guarded_sleep(&w->guard, timer->fd);
+    if (!timer_usable(timer, &w->stepping, end))
         return 0;
     return end == SLEEP_INTERRUPTED && !w->through_eintr ? EINTR : 0;
 }
@@ -704,18 +753,26 @@ static int wait_on_timer(struct timed_wait *w)
     return 0;
 }
 
+/* The poller's role handed on: the others are woken, and one of them takes it. */
+static void give_up_poller_role(struct wait_record *r)
+{
+    if (!r->poller)
+        return;
+    r->poller = false;
+    polling_here = 0;
+    __atomic_store_n(&poller_claimed, 0, __ATOMIC_SEQ_CST);
+    fire_all_timers();
+}
+
 /* However the wait ends (init, a signal, cancellation): the poller hands its role on and wakes
  * the others, and the timer is closed. */
 static void end_wait(void *p)
 {
     struct timed_wait *w = p;
-    if (w->poller) {
-        polling_here = 0;
-        __atomic_store_n(&poller_claimed, 0, __ATOMIC_SEQ_CST);
-        fire_all_timers();
-    }
+    give_up_poller_role(w->rec);
     guard_end(&w->guard);
-    timer_close(&w->timer);
+    timer_close(&w->rec->timer);
+    wait_finish(w->rec);
 }
 
 int er_pool_wait(bool through_eintr, int64_t start_ns, int64_t hang_timeout_ns, er_hang_fn on_hang,
@@ -730,8 +787,10 @@ int er_pool_wait(bool through_eintr, int64_t start_ns, int64_t hang_timeout_ns, 
     int64_t hang_at = hang_timeout_ns == ER_DURATION_NEVER ? ER_DURATION_NEVER
                                                            : start_ns + hang_timeout_ns;
     volatile int result = 0;
-    struct timed_wait w = { { -1, -1 }, false, through_eintr, start_ns, hang_at, false, on_hang, ctx, false, { 0, 0, 0 } };
-    w.stepping = !timer_open(&w.timer);
+    struct wait_record spare = { NULL, { -1, -1 }, false };
+    struct timed_wait w = { wait_begin(&spare, __builtin_frame_address(0)), false, through_eintr, start_ns, hang_at, false, on_hang, ctx,
+                            { 0, 0, 0 } };
+    w.stepping = !timer_open(&w.rec->timer);
     guard_begin(&w.guard);
     pthread_cleanup_push(end_wait, &w);
     result = wait_on_timer(&w);

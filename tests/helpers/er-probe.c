@@ -11,6 +11,7 @@
  * so never later than the moment its settings count from); boot_ms is CLOCK_BOOTTIME, the clock
  * of the test's own events (a ready file created, a signal sent).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -27,6 +28,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -514,6 +516,53 @@ static void *first_waiter_main(void *p)
     return thread_main(a);
 }
 
+/* timeouts N: N requests, each cut short after 20 ms by a SIGALRM whose handler leaves the wait
+ * with siglongjmp (a pool that never initializes); prints how many timed out and how many
+ * descriptors above 2 the process holds then. */
+static sigjmp_buf timeout_jump;
+
+static void time_out(int sig)
+{
+    (void)sig;
+    siglongjmp(timeout_jump, 1);
+}
+
+static int count_descriptors_above_stdio(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (d == NULL)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.' && atoi(e->d_name) > 2 && atoi(e->d_name) != dirfd(d);
+    closedir(d);
+    return n;
+}
+
+static int do_timeouts(int n)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = time_out;
+    sigaction(SIGALRM, &sa, NULL);
+    int before = count_descriptors_above_stdio();
+    volatile int timed_out = 0;
+    for (volatile int i = 0; i < n; i++) {
+        if (sigsetjmp(timeout_jump, 1) != 0) {
+            timed_out++;
+            continue;
+        }
+        struct itimerval in_20ms = { { 0, 0 }, { 0, 20000 } };
+        setitimer(ITIMER_REAL, &in_20ms, NULL);
+        unsigned char b[16];
+        (void)!getrandom(b, sizeof b, 0);
+    }
+    printf("timeouts %d of %d descriptors_above_stdio=%d before=%d\n", timed_out, n,
+           count_descriptors_above_stdio(), before);
+    return 0;
+}
+
 /* handover N [longjmp]: a first waiter (the one that looks at the ready file for the process,
  * being the first to wait) is interrupted by a signal while N others wait, its wait ending with
  * EINTR or left with siglongjmp; "handover first=eintr" is printed then, and the others must still
@@ -673,6 +722,8 @@ int main(int argc, char **argv)
         return do_handover(argc > 2 ? atoi(argv[2]) : 8, argc > 3 && strcmp(argv[3], "longjmp") == 0);
     if (strcmp(argv[1], "fork") == 0)
         return do_fork();
+    if (strcmp(argv[1], "timeouts") == 0 && argc > 2)
+        return do_timeouts(atoi(argv[2]));
     if (strcmp(argv[1], "seq") == 0)
         return do_seq(argv + 2, argc - 2);
     if (strcmp(argv[1], "close-while-logging") == 0)

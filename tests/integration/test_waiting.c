@@ -324,3 +324,23 @@ Test(waiting, when_the_thread_watching_the_ready_file_jumps_out_of_its_wait_anot
     cr_expect(max >= created && max < created + POLLER_TAKEOVER_MS + WAKE_MARGIN_MS,
               "the others resumed %.1f ms after the file was created", max - created);
 }
+
+/* A program that times out its requests with an alarm whose handler leaves the wait with
+ * siglongjmp: each next request ends the wait left behind, so the timers do not pile up (one, the
+ * last wait's, may remain until the next request). */
+Test(waiting, requests_timed_out_with_siglongjmp_leave_no_timers_behind)
+{
+    const char *env[] = { "EARLYRANDOM_LOG=none", NULL };
+    const char *argv[] = { er_probe_plain, "timeouts", "20", NULL };
+    struct spawn_result r;
+    run_program(&r, argv, env, true, 30000);
+    const char *line = strstr(r.out, "timeouts ");
+    int timed_out = -1, n = -1, held = -1, before = -1;
+    cr_assert(line != NULL && sscanf(line, "timeouts %d of %d descriptors_above_stdio=%d before=%d", &timed_out, &n,
+                                     &held, &before) == 4,
+              "got: %s %s", r.out, r.err);
+    cr_expect(timed_out == 20, "%d of 20 requests timed out: %s", timed_out, r.out);
+    cr_expect(held <= before + 1, "after 20 timeouts the process holds %d descriptors above 2, %d before", held,
+              before);
+    spawn_free(&r);
+}
