@@ -40,11 +40,12 @@ static const void *main_program_base(void)
 #ifdef HAVE__DL_FIND_OBJECT
 /* Naming a return address's symbol means scanning its object's whole symbol table, as dladdr
  * does (er_object_symbol_at): about 50 us per record for a caller in libc (3,000 symbols) on
- * the machine this was measured on, more in libcrypto, against a budget of 2 us. A program has few call sites, so each one's symbol is kept
- * here, with the identity of the object it was found in (where it is mapped, and a hash of its
- * path); _dl_find_object (lock-free) finds the object again at every record, so an object
- * unloaded and another loaded in its place, even from the same code, misses rather than lies.
- * Entries are written under a sequence count and copied out, never pointed to. */
+ * the machine this was measured on, more in libcrypto, against a budget of 2 us. A program has
+ * few call sites, so each one's symbol is kept here, with the identity of the object it was
+ * found in (where it is mapped, and a hash of its path); _dl_find_object (lock-free) finds the
+ * object again at every record, so an object unloaded and another loaded in its place, even
+ * from the same code, misses rather than lies. Entries are written under a sequence count and
+ * copied out, never pointed to. */
 #define CALLER_CACHE_SLOTS 64
 static struct cached_caller {
     unsigned seq; /* odd while an entry is written */

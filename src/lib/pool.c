@@ -504,7 +504,8 @@ static void forget_timers_in_child(void)
             continue;
         if (slots_here & (1ULL << i)) {
             enum timer_state state = SLOT_STATE(v);
-            timer_slots[i] = (v & ~3) | (int)(state == TIMER_LOST || state == TIMER_CLOSING ? TIMER_LOST : TIMER_LIVE);
+            bool lost = state == TIMER_LOST || state == TIMER_CLOSING;
+            timer_slots[i] = (v & ~3) | (int)(lost ? TIMER_LOST : TIMER_LIVE);
             registered++;
             continue;
         }
@@ -569,7 +570,8 @@ static bool on_alternate_stack(void)
 static struct wait_record *wait_begin(struct wait_record *spare, const void *frame)
 {
     if (waits_here_count > 0 && !on_alternate_stack()) {
-        while (waits_here_count > 0 && (uintptr_t)waits_here[waits_here_count - 1].frame <= (uintptr_t)frame) {
+        while (waits_here_count > 0 &&
+               (uintptr_t)waits_here[waits_here_count - 1].frame <= (uintptr_t)frame) {
             struct wait_record *unwound = &waits_here[--waits_here_count];
             timer_close(&unwound->timer);
             give_up_poller_role(unwound);
@@ -788,8 +790,8 @@ int er_pool_wait(bool through_eintr, int64_t start_ns, int64_t hang_timeout_ns, 
                                                            : start_ns + hang_timeout_ns;
     volatile int result = 0;
     struct wait_record spare = { NULL, { -1, -1 }, false };
-    struct timed_wait w = { wait_begin(&spare, __builtin_frame_address(0)), false, through_eintr, start_ns, hang_at, false, on_hang, ctx,
-                            { 0, 0, 0 } };
+    struct timed_wait w = { wait_begin(&spare, __builtin_frame_address(0)), false, through_eintr, start_ns,
+                            hang_at, false, on_hang, ctx, { 0, 0, 0 } };
     w.stepping = !timer_open(&w.rec->timer);
     guard_begin(&w.guard);
     pthread_cleanup_push(end_wait, &w);

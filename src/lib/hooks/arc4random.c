@@ -17,7 +17,8 @@ static void urandom_fill(void *buf, size_t len)
 {
     long fd;
     do
-        fd = er_raw_syscall6(SYS_openat, AT_FDCWD, (long)"/dev/urandom", O_RDONLY | O_CLOEXEC | O_NOCTTY, 0, 0, 0);
+        fd = er_raw_syscall6(SYS_openat, AT_FDCWD, (long)"/dev/urandom", O_RDONLY | O_CLOEXEC | O_NOCTTY, 0,
+                             0, 0);
     while (fd == -EINTR);
     if (fd < 0)
         er_arc4random_fatal();

@@ -144,7 +144,8 @@ ER_SLOW_PATH static long descriptor_syscall(long number, long a1, long a2, long 
     /* The numbers it frees, for a wait's timer among them (er_pool_closing). */
     unsigned int first = (unsigned int)(number == SYS_close || number == SYS_close_range ? a1 : a2);
     unsigned int last = (unsigned int)(number == SYS_close_range ? a2 : (long)first);
-    bool frees = number == SYS_close || (number == SYS_close_range ? !((unsigned long)a3 & CLOSE_RANGE_CLOEXEC) : a1 != a2);
+    bool frees = number == SYS_close ||
+                 (number == SYS_close_range ? !((unsigned long)a3 & CLOSE_RANGE_CLOEXEC) : a1 != a2);
     if (frees)
         er_pool_closing(first, last);
     er_sink_close_begin();

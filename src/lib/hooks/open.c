@@ -119,7 +119,8 @@ ER_EXPORT FILE *fopen64(const char *path, const char *mode)
 /* freopen closes the stream's descriptor and opens the new file inside glibc, unseen: the old
  * number is forgotten (a stream that fails to reopen is closed) and the new descriptor, often the
  * same number, is looked at as fopen's is. */
-static FILE *stream_reopened(const char *api, FILE *reopened, int old_fd, const char *mode, const void *caller)
+static FILE *stream_reopened(const char *api, FILE *reopened, int old_fd, const char *mode,
+                             const void *caller)
 {
     int saved = errno;
     if (old_fd >= 0)
@@ -144,7 +145,8 @@ ER_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
         return NULL;
     }
     int old_fd = stream_fd(stream);
-    return stream_reopened("freopen", next(path, mode, stream), old_fd, mode, __builtin_return_address(0));
+    return stream_reopened("freopen", next(path, mode, stream), old_fd, mode,
+                           __builtin_return_address(0));
 }
 
 ER_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *stream)
@@ -155,7 +157,8 @@ ER_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *stream)
         return NULL;
     }
     int old_fd = stream_fd(stream);
-    return stream_reopened("freopen64", next(path, mode, stream), old_fd, mode, __builtin_return_address(0));
+    return stream_reopened("freopen64", next(path, mode, stream), old_fd, mode,
+                           __builtin_return_address(0));
 }
 
 /* fclose closes the descriptor inside glibc, unseen: its number is forgotten, so that a device
