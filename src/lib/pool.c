@@ -337,7 +337,7 @@ static enum sleep_end guarded_sleep(const struct signal_guard *g, int tfd)
  * of its number (close, close_range, closefrom, dup2 and dup3 onto it, through the hooks) first
  * fires the timer, so that its waiter wakes, and then marks it the program's, so that the waiter
  * never uses, nor closes, that number again (another file of the program's may hold it by then)
- * and carries on with a new timer; a fork child closes the timers of its parent's other threads,
+ * and carries on without one; a fork child closes the timers of its parent's other threads,
  * which nothing in it would ever close. The ready file's poller fires the followers' timers the
  * same way when the pool initializes. A slot holds (descriptor + 1) << 2 and a state. */
 #define TIMER_SLOTS 64
@@ -371,16 +371,18 @@ static bool timer_open(struct wait_timer *t)
     t->slot = -1;
     if (t->fd < 0)
         return false;
+    /* Counted before it is in a slot: a closing thread that sees no timer counted looks no further. */
+    __atomic_add_fetch(&timers_registered, 1, __ATOMIC_SEQ_CST);
     for (int i = 0; i < TIMER_SLOTS; i++) {
         int expected = 0;
         if (__atomic_compare_exchange_n(&timer_slots[i], &expected, SLOT_VALUE(t->fd, TIMER_LIVE), false,
                                         __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
             t->slot = i;
             slots_here |= 1ULL << i;
-            __atomic_add_fetch(&timers_registered, 1, __ATOMIC_SEQ_CST);
-            break;
+            return true;
         }
     }
+    __atomic_sub_fetch(&timers_registered, 1, __ATOMIC_SEQ_CST);
     return true;
 }
 
