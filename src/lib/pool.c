@@ -562,6 +562,24 @@ static __thread int waits_here_count __attribute__((tls_model("initial-exec")));
 
 static void give_up_poller_role(struct wait_record *r);
 
+/* A wait a thread leaves by a cancellation, which unwinds it, or by siglongjmp pushes no cleanup
+ * handler: a jump out of one leaves glibc's record of it in the thread, for a later cancellation
+ * to unwind into. Its record stays in the thread instead, and is ended by the thread's next wait
+ * or, when the thread exits, by this key's destructor. */
+static pthread_key_t waits_key;
+static int waits_key_state; /* 0: not made, 1: being made, 2: made, 3: none to be had */
+static __thread bool waits_key_set __attribute__((tls_model("initial-exec")));
+
+static void end_waits_left(void *unused)
+{
+    (void)unused;
+    while (waits_here_count > 0) {
+        struct wait_record *r = &waits_here[--waits_here_count];
+        timer_close(&r->timer);
+        give_up_poller_role(r);
+    }
+}
+
 /* On an alternate signal stack, frames say nothing of the order of the waits. */
 static bool on_alternate_stack(void)
 {
@@ -577,6 +595,17 @@ static struct wait_record *wait_begin(struct wait_record *spare, const void *fra
             struct wait_record *unwound = &waits_here[--waits_here_count];
             timer_close(&unwound->timer);
             give_up_poller_role(unwound);
+        }
+    }
+    if (!waits_key_set) {
+        int state = 0;
+        if (__atomic_compare_exchange_n(&waits_key_state, &state, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+            __atomic_store_n(&waits_key_state, pthread_key_create(&waits_key, end_waits_left) == 0 ? 2 : 3,
+                             __ATOMIC_RELEASE);
+        /* Made by another thread meanwhile, this wait goes without it: the next one sets it. */
+        if (__atomic_load_n(&waits_key_state, __ATOMIC_ACQUIRE) == 2) {
+            pthread_setspecific(waits_key, waits_here); /* any value but NULL: the destructor runs */
+            waits_key_set = true;
         }
     }
     struct wait_record *r = waits_here_count < WAITS_PER_THREAD ? &waits_here[waits_here_count++] : spare;
@@ -599,9 +628,8 @@ struct timed_sleep {
     struct signal_guard guard;
 };
 
-static void end_sleep(void *p)
+static void end_sleep(struct timed_sleep *s)
 {
-    struct timed_sleep *s = p;
     guard_end(&s->guard);
     timer_close(&s->rec->timer);
     wait_finish(s->rec);
@@ -610,11 +638,10 @@ static void end_sleep(void *p)
 /* Sleeps until a CLOCK_BOOTTIME moment (NEVER: until a signal). */
 static int sleep_until(int64_t deadline, bool through_eintr)
 {
-    volatile int result = 0;
+    int result = 0;
     struct wait_record spare = { NULL, { -1, -1 }, false };
     struct timed_sleep s = { wait_begin(&spare, __builtin_frame_address(0)), false, { 0, 0, 0 } };
     guard_begin(&s.guard);
-    pthread_cleanup_push(end_sleep, &s);
     struct wait_timer *timer = &s.rec->timer;
     s.stepping = !timer_open(timer);
     while (deadline == ER_DURATION_NEVER || er_boottime_ns() < deadline) {
@@ -631,7 +658,7 @@ static int sleep_until(int64_t deadline, bool through_eintr)
             break;
         }
     }
-    pthread_cleanup_pop(1);
+    end_sleep(&s);
     return result;
 }
 
@@ -768,11 +795,10 @@ static void give_up_poller_role(struct wait_record *r)
     fire_all_timers();
 }
 
-/* However the wait ends (init, a signal, cancellation): the poller hands its role on and wakes
- * the others, and the timer is closed. */
-static void end_wait(void *p)
+/* When the wait ends (init, or a signal): the poller hands its role on and wakes the others, and
+ * the timer is closed. */
+static void end_wait(struct timed_wait *w)
 {
-    struct timed_wait *w = p;
     give_up_poller_role(w->rec);
     guard_end(&w->guard);
     timer_close(&w->rec->timer);
@@ -790,15 +816,13 @@ int er_pool_wait(bool through_eintr, int64_t start_ns, int64_t hang_timeout_ns, 
                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
     int64_t hang_at = hang_timeout_ns == ER_DURATION_NEVER ? ER_DURATION_NEVER
                                                            : start_ns + hang_timeout_ns;
-    volatile int result = 0;
     struct wait_record spare = { NULL, { -1, -1 }, false };
     struct timed_wait w = { wait_begin(&spare, __builtin_frame_address(0)), false, through_eintr, start_ns,
                             hang_at, false, on_hang, ctx, { 0, 0, 0 } };
     w.stepping = !timer_open(&w.rec->timer);
     guard_begin(&w.guard);
-    pthread_cleanup_push(end_wait, &w);
-    result = wait_on_timer(&w);
-    pthread_cleanup_pop(1);
+    int result = wait_on_timer(&w);
+    end_wait(&w);
     errno = saved;
     return result;
 }
