@@ -516,9 +516,9 @@ static void *first_waiter_main(void *p)
     return thread_main(a);
 }
 
-/* timeouts N: N requests, each cut short after 20 ms by a SIGALRM whose handler leaves the wait
- * with siglongjmp (a pool that never initializes); prints how many timed out and how many
- * descriptors above 2 the process holds then. */
+/* timeouts N [thread]: N requests, each cut short after 20 ms by a SIGALRM whose handler leaves
+ * the wait with siglongjmp (a pool that never initializes); prints how many timed out and how
+ * many descriptors above 2 the process holds then. */
 static sigjmp_buf timeout_jump;
 
 static void time_out(int sig)
@@ -538,6 +538,53 @@ static int count_descriptors_above_stdio(void)
         n += e->d_name[0] != '.' && atoi(e->d_name) > 2 && atoi(e->d_name) != dirfd(d);
     closedir(d);
     return n;
+}
+
+struct timeouts {
+    int n, timed_out;
+};
+
+static void *time_out_requests(void *p)
+{
+    struct timeouts *t = p;
+    sigset_t alarm_only;
+    sigemptyset(&alarm_only);
+    sigaddset(&alarm_only, SIGALRM);
+    pthread_sigmask(SIG_UNBLOCK, &alarm_only, NULL);
+    volatile int timed_out = 0;
+    for (volatile int i = 0; i < t->n; i++) {
+        if (sigsetjmp(timeout_jump, 1) != 0) {
+            timed_out++;
+            continue;
+        }
+        struct itimerval in_20ms = { { 0, 0 }, { 0, 20000 } };
+        setitimer(ITIMER_REAL, &in_20ms, NULL);
+        unsigned char b[16];
+        (void)!getrandom(b, sizeof b, 0);
+    }
+    t->timed_out = timed_out;
+    return NULL;
+}
+
+/* timeouts N thread: the same in a thread of its own, counted once it has exited. */
+static int do_timeouts_in_thread(int n)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = time_out;
+    sigaction(SIGALRM, &sa, NULL);
+    sigset_t alarm_only;
+    sigemptyset(&alarm_only);
+    sigaddset(&alarm_only, SIGALRM);
+    pthread_sigmask(SIG_BLOCK, &alarm_only, NULL); /* the alarms are the thread's */
+    int before = count_descriptors_above_stdio();
+    struct timeouts t = { n, 0 };
+    pthread_t id;
+    pthread_create(&id, NULL, time_out_requests, &t);
+    pthread_join(id, NULL);
+    printf("timeouts %d of %d descriptors_above_stdio=%d before=%d\n", t.timed_out, n,
+           count_descriptors_above_stdio(), before);
+    return 0;
 }
 
 static int do_timeouts(int n)
@@ -723,7 +770,8 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "fork") == 0)
         return do_fork();
     if (strcmp(argv[1], "timeouts") == 0 && argc > 2)
-        return do_timeouts(atoi(argv[2]));
+        return argc > 3 && strcmp(argv[3], "thread") == 0 ? do_timeouts_in_thread(atoi(argv[2]))
+                                                          : do_timeouts(atoi(argv[2]));
     if (strcmp(argv[1], "seq") == 0)
         return do_seq(argv + 2, argc - 2);
     if (strcmp(argv[1], "close-while-logging") == 0)

@@ -344,3 +344,21 @@ Test(waiting, requests_timed_out_with_siglongjmp_leave_no_timers_behind)
               before);
     spawn_free(&r);
 }
+
+/* The same in a thread that exits then: the last wait's timer goes with it. */
+Test(waiting, a_thread_that_timed_out_its_requests_with_siglongjmp_leaves_no_timer_when_it_exits)
+{
+    const char *env[] = { "EARLYRANDOM_LOG=none", NULL };
+    const char *argv[] = { er_probe_plain, "timeouts", "5", "thread", NULL };
+    struct spawn_result r;
+    run_program(&r, argv, env, true, 30000);
+    const char *line = strstr(r.out, "timeouts ");
+    int timed_out = -1, n = -1, held = -1, before = -1;
+    cr_assert(line != NULL && sscanf(line, "timeouts %d of %d descriptors_above_stdio=%d before=%d", &timed_out, &n,
+                                     &held, &before) == 4,
+              "got: %s %s", r.out, r.err);
+    cr_expect(timed_out == 5, "%d of 5 requests timed out: %s", timed_out, r.out);
+    cr_expect(held == before, "after the thread exited the process holds %d descriptors above 2, %d before", held,
+              before);
+    spawn_free(&r);
+}
