@@ -639,9 +639,11 @@ static void end_sleep(struct timed_sleep *s)
 static int sleep_until(int64_t deadline, bool through_eintr)
 {
     int result = 0;
-    struct wait_record spare = { NULL, { -1, -1 }, false };
-    struct timed_sleep s = { wait_begin(&spare, __builtin_frame_address(0)), false, { 0, 0, 0 } };
+    /* The program's handlers run only in the sleeps: one that jumps out finds the record whole. */
+    struct timed_sleep s = { NULL, false, { 0, 0, 0 } };
     guard_begin(&s.guard);
+    struct wait_record spare = { NULL, { -1, -1 }, false };
+    s.rec = wait_begin(&spare, __builtin_frame_address(0));
     struct wait_timer *timer = &s.rec->timer;
     s.stepping = !timer_open(timer);
     while (deadline == ER_DURATION_NEVER || er_boottime_ns() < deadline) {
@@ -816,11 +818,12 @@ int er_pool_wait(bool through_eintr, int64_t start_ns, int64_t hang_timeout_ns, 
                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
     int64_t hang_at = hang_timeout_ns == ER_DURATION_NEVER ? ER_DURATION_NEVER
                                                            : start_ns + hang_timeout_ns;
-    struct wait_record spare = { NULL, { -1, -1 }, false };
-    struct timed_wait w = { wait_begin(&spare, __builtin_frame_address(0)), false, through_eintr, start_ns,
-                            hang_at, false, on_hang, ctx, { 0, 0, 0 } };
-    w.stepping = !timer_open(&w.rec->timer);
+    /* The program's handlers run only in the sleeps: one that jumps out finds the record whole. */
+    struct timed_wait w = { NULL, false, through_eintr, start_ns, hang_at, false, on_hang, ctx, { 0, 0, 0 } };
     guard_begin(&w.guard);
+    struct wait_record spare = { NULL, { -1, -1 }, false };
+    w.rec = wait_begin(&spare, __builtin_frame_address(0));
+    w.stepping = !timer_open(&w.rec->timer);
     int result = wait_on_timer(&w);
     end_wait(&w);
     errno = saved;
