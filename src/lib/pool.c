@@ -599,10 +599,11 @@ static struct wait_record *wait_begin(struct wait_record *spare, const void *fra
     }
     if (!waits_key_set) {
         int state = 0;
-        if (__atomic_compare_exchange_n(&waits_key_state, &state, 1, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        if (__atomic_compare_exchange_n(&waits_key_state, &state, 1, false, __ATOMIC_ACQ_REL,
+                                        __ATOMIC_ACQUIRE))
             __atomic_store_n(&waits_key_state, pthread_key_create(&waits_key, end_waits_left) == 0 ? 2 : 3,
                              __ATOMIC_RELEASE);
-        /* Made by another thread meanwhile, this wait goes without it: the next one sets it. */
+        /* While another thread makes the key, this wait goes without it: the thread's next sets it. */
         if (__atomic_load_n(&waits_key_state, __ATOMIC_ACQUIRE) == 2) {
             pthread_setspecific(waits_key, waits_here); /* any value but NULL: the destructor runs */
             waits_key_set = true;
@@ -630,9 +631,9 @@ struct timed_sleep {
 
 static void end_sleep(struct timed_sleep *s)
 {
-    guard_end(&s->guard);
     timer_close(&s->rec->timer);
     wait_finish(s->rec);
+    guard_end(&s->guard);
 }
 
 /* Sleeps until a CLOCK_BOOTTIME moment (NEVER: until a signal). */
@@ -802,9 +803,9 @@ static void give_up_poller_role(struct wait_record *r)
 static void end_wait(struct timed_wait *w)
 {
     give_up_poller_role(w->rec);
-    guard_end(&w->guard);
     timer_close(&w->rec->timer);
     wait_finish(w->rec);
+    guard_end(&w->guard);
 }
 
 int er_pool_wait(bool through_eintr, int64_t start_ns, int64_t hang_timeout_ns, er_hang_fn on_hang,
