@@ -237,6 +237,13 @@ static void check_odd_reads_as_without_the_library(const char *probe)
                                              "readv-hugelen", "fread-zero", "fgetc-pushback" };
     static const char *const policies[] = { "EARLYRANDOM_POLICY=eagain", "EARLYRANDOM_POLICY=block" };
     for (size_t i = 0; i < sizeof odd_reads / sizeof odd_reads[0]; i++) {
+        /* qemu-user has no process_vm_readv: the library cannot tell a bad vector there, and
+         * answers it as a good one rather than read it */
+        if (spawn_emulator() != NULL && strncmp(odd_reads[i], "readv-", 6) == 0) {
+            fprintf(stderr, "entrypoints: %s: case skipped: emulated by %s, which has no process_vm_readv\n",
+                    odd_reads[i], spawn_emulator());
+            continue;
+        }
         const char *argv[] = { probe, "oddread", "/dev/random", odd_reads[i], NULL };
         struct spawn_result native;
         run_program(&native, argv, NULL, false, 30000);

@@ -159,11 +159,18 @@ ER_EXPORT ssize_t readv(int fd, const struct iovec *iov, int iovcnt)
 /* The most one read returns, as the kernel counts it (MAX_RW_COUNT). */
 #define KERNEL_MAX_READ ((uint64_t)(INT_MAX & ~4095))
 
+/* What a look at the program's vector found. */
+enum vector_look {
+    VECTOR_TOTAL,   /* readable: *total holds the bytes it asks for */
+    VECTOR_REFUSED, /* the kernel refuses it (unreadable, or an element over SSIZE_MAX) */
+    VECTOR_UNSEEN,  /* the kernel would not copy it for us (a sandbox, an emulator) */
+};
+
 /* The bytes a vector asks for, the vector copied by the kernel (process_vm_readv on this process),
- * which answers an unreadable one with EFAULT where reading it here would crash the program. False
- * for a vector the kernel refuses (unreadable, or an element longer than SSIZE_MAX), which then
- * goes to the kernel for its error. */
-static bool vector_total(const struct iovec *iov, int iovcnt, uint64_t *total)
+ * which answers an unreadable one with EFAULT where reading it here would crash the program. A
+ * vector the kernel refuses goes to it for its error; one it would not copy is never read here,
+ * and the request goes on without its size. */
+static enum vector_look vector_total(const struct iovec *iov, int iovcnt, uint64_t *total)
 {
     struct iovec chunk[32];
     long self = er_raw_syscall3(SYS_getpid, 0, 0, 0);
@@ -174,19 +181,19 @@ static bool vector_total(const struct iovec *iov, int iovcnt, uint64_t *total)
         struct iovec remote = { (void *)(iov + done), local.iov_len };
         long r = er_raw_syscall6(SYS_process_vm_readv, self, (long)&local, 1, (long)&remote, 1, 0);
         if (r == -EFAULT || (r >= 0 && (size_t)r != local.iov_len))
-            return false;
-        /* A sandbox that refuses process_vm_readv: the vector is read here, as the kernel will. */
-        const struct iovec *v = r < 0 ? iov + done : chunk;
+            return VECTOR_REFUSED;
+        if (r < 0)
+            return VECTOR_UNSEEN;
         for (int i = 0; i < n; i++) {
-            if (v[i].iov_len > SSIZE_MAX)
-                return false;
-            *total += v[i].iov_len < KERNEL_MAX_READ ? v[i].iov_len : KERNEL_MAX_READ;
+            if (chunk[i].iov_len > SSIZE_MAX)
+                return VECTOR_REFUSED;
+            *total += chunk[i].iov_len < KERNEL_MAX_READ ? chunk[i].iov_len : KERNEL_MAX_READ;
             if (*total > KERNEL_MAX_READ)
                 *total = KERNEL_MAX_READ;
         }
         done += n;
     }
-    return true;
+    return VECTOR_TOTAL;
 }
 
 ER_SLOW_PATH static ssize_t handle_readv(int fd, const struct iovec *iov, int iovcnt,
@@ -196,10 +203,13 @@ ER_SLOW_PATH static ssize_t handle_readv(int fd, const struct iovec *iov, int io
     struct er_request q;
     /* The vector is only looked at once the descriptor is known to be a device, and only within
      * the bounds the kernel accepts; the kernel itself reports a bad vector. */
-    uint64_t total;
-    if (iovcnt <= 0 || iovcnt > IOV_MAX || !er_device_read_request(&q, "readv", fd, 0, caller) ||
-        !vector_total(iov, iovcnt, &total))
+    uint64_t total = 0;
+    if (iovcnt <= 0 || iovcnt > IOV_MAX || !er_device_read_request(&q, "readv", fd, 0, caller))
         return real_read_call(&c);
+    enum vector_look look = vector_total(iov, iovcnt, &total);
+    if (look == VECTOR_REFUSED)
+        return real_read_call(&c);
+    q.has_bytes = look == VECTOR_TOTAL;
     q.bytes = total;
     return (ssize_t)er_run(&q, &read_ops, &c);
 }
