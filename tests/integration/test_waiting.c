@@ -287,8 +287,12 @@ Test(waiting, many_threads_waiting_for_the_ready_file_sleep_while_one_watches_it
      * loaded machine their due (34 wake-ups for 11 looks were seen at load average 13), and is
      * still a sixteenth of what 64 watchers make. */
     double looks = wait_ms / READY_POLL_MS;
-    cr_expect(switches >= 0 && switches <= 4 * looks + 16,
-              "%.0f wake-ups in %.1f ms: one watcher looks %.0f times", switches, wait_ms, looks);
+    if (spawn_emulator() != NULL)
+        fprintf(stderr, "waiting: wake-up count not checked: emulated by %s, whose own threads wake up in the "
+                        "process too (%.0f counted)\n", spawn_emulator(), switches);
+    else
+        cr_expect(switches >= 0 && switches <= 4 * looks + 16,
+                  "%.0f wake-ups in %.1f ms: one watcher looks %.0f times", switches, wait_ms, looks);
     /* Sleeping costs nothing: a twentieth of the time is a generous bound for 10 looks. */
     cr_expect(cpu >= 0 && cpu < wait_ms / 20, "the sleeping threads used %.1f ms of CPU in %.1f ms", cpu, wait_ms);
 }
