@@ -22,11 +22,17 @@ static uint32_t table[TABLE_SIZE];
 
 static bool in_table(int fd) { return fd >= 0 && fd < TABLE_SIZE; }
 
+/* The entry after one more store, of kind k. */
+static uint32_t stored(uint32_t entry, enum er_fd_kind k)
+{
+    return ((entry & ~KIND_MASK) + STORE_STEP) | (uint32_t)k;
+}
+
 static void store_kind(int fd, enum er_fd_kind k)
 {
     uint32_t old = __atomic_load_n(&table[fd], __ATOMIC_RELAXED), new;
     do
-        new = ((old & ~KIND_MASK) + STORE_STEP) | (uint32_t)k;
+        new = stored(old, k);
     while (!__atomic_compare_exchange_n(&table[fd], &old, new, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED));
 }
 
@@ -62,8 +68,8 @@ enum er_fd_kind er_fd_kind(int fd)
         return ER_FD_OTHER;
     /* Unknown, or a device that may since have been replaced: look at the descriptor itself. */
     enum er_fd_kind k = look(fd);
-    uint32_t learned = ((seen & ~KIND_MASK) + STORE_STEP) | (uint32_t)k;
-    __atomic_compare_exchange_n(&table[fd], &seen, learned, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+    __atomic_compare_exchange_n(&table[fd], &seen, stored(seen, k), false, __ATOMIC_RELAXED,
+                                __ATOMIC_RELAXED);
     return k;
 }
 

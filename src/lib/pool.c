@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sched.h>
 #include <signal.h>
 #include <sys/timerfd.h>
 #include <time.h>
@@ -350,6 +349,7 @@ enum timer_state {
 #define SLOT_VALUE(fd, state) ((((fd) + 1) << 2) | (int)(state))
 #define SLOT_FD(v) (((v) >> 2) - 1)
 #define SLOT_STATE(v) ((enum timer_state)((v) & 3))
+#define SLOT_IN_STATE(v, state) (((v) & ~3) | (int)(state))
 static int timer_slots[TIMER_SLOTS];
 static int timers_registered;                                             /* slots in use */
 static __thread uint64_t slots_here __attribute__((tls_model("initial-exec"))); /* this thread's */
@@ -365,12 +365,13 @@ static void fire_now(int tfd)
     er_raw_syscall6(SYS_timerfd_settime, tfd, TFD_TIMER_ABSTIME, (long)&now, 0, 0, 0);
 }
 
-static bool timer_open(struct wait_timer *t)
+/* Opens the wait's timer (none at the descriptor limit: the wait goes in steps) and registers it. */
+static void timer_open(struct wait_timer *t)
 {
     t->fd = timerfd_create(CLOCK_BOOTTIME, TFD_CLOEXEC);
     t->slot = -1;
     if (t->fd < 0)
-        return false;
+        return;
     /* Counted before it is in a slot: a closing thread that sees no timer counted looks no further. */
     __atomic_add_fetch(&timers_registered, 1, __ATOMIC_SEQ_CST);
     for (int i = 0; i < TIMER_SLOTS; i++) {
@@ -379,26 +380,28 @@ static bool timer_open(struct wait_timer *t)
                                         __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
             t->slot = i;
             slots_here |= 1ULL << i;
-            return true;
+            return;
         }
     }
     __atomic_sub_fetch(&timers_registered, 1, __ATOMIC_SEQ_CST);
-    return true;
 }
 
-/* The slot's state once no other thread is firing it or closing its number. */
-static enum timer_state settled_state(const struct wait_timer *t)
+/* The slot's value once no other thread is firing its timer or closing its number. */
+static int settled_value(int slot)
 {
     unsigned turns = 0;
     for (;;) {
-        enum timer_state state = SLOT_STATE(__atomic_load_n(&timer_slots[t->slot], __ATOMIC_SEQ_CST));
-        if (state != TIMER_FIRING && state != TIMER_CLOSING)
-            return state;
+        int v = __atomic_load_n(&timer_slots[slot], __ATOMIC_SEQ_CST);
+        if (SLOT_STATE(v) != TIMER_FIRING && SLOT_STATE(v) != TIMER_CLOSING)
+            return v;
         er_wait_a_turn(&turns);
     }
 }
 
-static bool timer_lost(const struct wait_timer *t) { return t->slot >= 0 && settled_state(t) == TIMER_LOST; }
+static bool timer_lost(const struct wait_timer *t)
+{
+    return t->slot >= 0 && SLOT_STATE(settled_value(t->slot)) == TIMER_LOST;
+}
 
 /* Whether the number still holds a timer: a close no hook saw (a raw system call) may have given
  * it to a file of the program's, which the library must neither read, arm, nor close. */
@@ -417,21 +420,12 @@ static void timer_release(struct wait_timer *t, bool give_up)
         return;
     bool ours = !give_up;
     if (t->slot >= 0) {
-        unsigned turns = 0;
-        int v = __atomic_load_n(&timer_slots[t->slot], __ATOMIC_SEQ_CST);
-        for (;;) {
-            enum timer_state state = SLOT_STATE(v);
-            if (state == TIMER_FIRING || state == TIMER_CLOSING) {
-                er_wait_a_turn(&turns);
-                v = __atomic_load_n(&timer_slots[t->slot], __ATOMIC_SEQ_CST);
-                continue;
-            }
-            if (__atomic_compare_exchange_n(&timer_slots[t->slot], &v, 0, false, __ATOMIC_SEQ_CST,
-                                            __ATOMIC_SEQ_CST)) {
-                ours = ours && state != TIMER_LOST;
-                break;
-            }
-        }
+        int v;
+        do
+            v = settled_value(t->slot);
+        while (!__atomic_compare_exchange_n(&timer_slots[t->slot], &v, 0, false, __ATOMIC_SEQ_CST,
+                                            __ATOMIC_SEQ_CST));
+        ours = ours && SLOT_STATE(v) != TIMER_LOST;
         slots_here &= ~(1ULL << t->slot);
         __atomic_sub_fetch(&timers_registered, 1, __ATOMIC_SEQ_CST);
     }
@@ -452,7 +446,7 @@ static bool fire_slot(int i, int v, enum timer_state after)
                                      __ATOMIC_SEQ_CST))
         return false;
     fire_now(SLOT_FD(v));
-    __atomic_store_n(&timer_slots[i], (v & ~3) | (int)after, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&timer_slots[i], SLOT_IN_STATE(v, after), __ATOMIC_SEQ_CST);
     return true;
 }
 
@@ -461,12 +455,13 @@ void er_pool_closing(unsigned int first, unsigned int last)
     if (__atomic_load_n(&timers_registered, __ATOMIC_SEQ_CST) == 0)
         return;
     for (int i = 0; i < TIMER_SLOTS; i++) {
+        unsigned turns = 0;
         for (;;) {
             int v = __atomic_load_n(&timer_slots[i], __ATOMIC_SEQ_CST);
             if (v == 0 || (unsigned int)SLOT_FD(v) < first || (unsigned int)SLOT_FD(v) > last)
                 break;
             if (SLOT_STATE(v) == TIMER_FIRING) {
-                sched_yield();
+                er_wait_a_turn(&turns);
                 continue;
             }
             if (SLOT_STATE(v) != TIMER_LIVE || fire_slot(i, v, TIMER_CLOSING))
@@ -483,7 +478,7 @@ void er_pool_closed(unsigned int first, unsigned int last, bool closed)
         int v = __atomic_load_n(&timer_slots[i], __ATOMIC_SEQ_CST);
         if (v != 0 && SLOT_STATE(v) == TIMER_CLOSING && (unsigned int)SLOT_FD(v) >= first &&
             (unsigned int)SLOT_FD(v) <= last)
-            __atomic_store_n(&timer_slots[i], (v & ~3) | (int)(closed ? TIMER_LOST : TIMER_LIVE),
+            __atomic_store_n(&timer_slots[i], SLOT_IN_STATE(v, closed ? TIMER_LOST : TIMER_LIVE),
                              __ATOMIC_SEQ_CST);
     }
 }
@@ -507,7 +502,7 @@ static void forget_timers_in_child(void)
         if (slots_here & (1ULL << i)) {
             enum timer_state state = SLOT_STATE(v);
             bool lost = state == TIMER_LOST || state == TIMER_CLOSING;
-            timer_slots[i] = (v & ~3) | (int)(lost ? TIMER_LOST : TIMER_LIVE);
+            timer_slots[i] = SLOT_IN_STATE(v, lost ? TIMER_LOST : TIMER_LIVE);
             registered++;
             continue;
         }
@@ -533,16 +528,16 @@ static void sleep_one_step(const struct signal_guard *g, int64_t until)
 
 /* Whether the wait's timer is still its own to use: one the program closed (the hooks saw it) or
  * whose number holds no timer any more (closed where no hook sees) is given up without a close of
- * its number, and the rest of the wait goes in steps: a program that closes every descriptor
- * wants the lowest numbers for its own files, and a new timer would take one. */
-static bool timer_usable(struct wait_timer *t, bool *stepping, enum sleep_end end)
+ * its number, and the rest of the wait goes in steps, as one that never had a timer: a program
+ * that closes every descriptor wants the lowest numbers for its own files, and a new timer would
+ * take one. */
+static bool timer_usable(struct wait_timer *t, enum sleep_end end)
 {
-    if (*stepping)
+    if (t->fd < 0)
         return false;
-    if (t->fd >= 0 && end != SLEEP_BROKEN && !timer_lost(t) && still_a_timer(t->fd))
+    if (end != SLEEP_BROKEN && !timer_lost(t) && still_a_timer(t->fd))
         return true;
     timer_give_up(t);
-    *stepping = true;
     return false;
 }
 
@@ -562,6 +557,13 @@ static __thread int waits_here_count __attribute__((tls_model("initial-exec")));
 
 static void give_up_poller_role(struct wait_record *r);
 
+/* A wait's record ended, however the wait was left: its poller role handed on, its timer closed. */
+static void end_record(struct wait_record *r)
+{
+    give_up_poller_role(r);
+    timer_close(&r->timer);
+}
+
 /* A wait a thread leaves by a cancellation, which unwinds it, or by siglongjmp pushes no cleanup
  * handler: a jump out of one leaves glibc's record of it in the thread, for a later cancellation
  * to unwind into. Its record stays in the thread instead, and is ended by the thread's next wait
@@ -573,11 +575,8 @@ static __thread bool waits_key_set __attribute__((tls_model("initial-exec")));
 static void end_waits_left(void *unused)
 {
     (void)unused;
-    while (waits_here_count > 0) {
-        struct wait_record *r = &waits_here[--waits_here_count];
-        timer_close(&r->timer);
-        give_up_poller_role(r);
-    }
+    while (waits_here_count > 0)
+        end_record(&waits_here[--waits_here_count]);
 }
 
 /* On an alternate signal stack, frames say nothing of the order of the waits. */
@@ -591,11 +590,8 @@ static struct wait_record *wait_begin(struct wait_record *spare, const void *fra
 {
     if (waits_here_count > 0 && !on_alternate_stack()) {
         while (waits_here_count > 0 &&
-               (uintptr_t)waits_here[waits_here_count - 1].frame <= (uintptr_t)frame) {
-            struct wait_record *unwound = &waits_here[--waits_here_count];
-            timer_close(&unwound->timer);
-            give_up_poller_role(unwound);
-        }
+               (uintptr_t)waits_here[waits_here_count - 1].frame <= (uintptr_t)frame)
+            end_record(&waits_here[--waits_here_count]);
     }
     if (!waits_key_set) {
         int state = 0;
@@ -625,13 +621,12 @@ static void wait_finish(struct wait_record *r)
 
 struct timed_sleep {
     struct wait_record *rec;
-    bool stepping; /* the timer was lost: the sleep goes on in steps */
     struct signal_guard guard;
 };
 
 static void end_sleep(struct timed_sleep *s)
 {
-    timer_close(&s->rec->timer);
+    end_record(s->rec);
     wait_finish(s->rec);
     guard_end(&s->guard);
 }
@@ -641,20 +636,20 @@ static int sleep_until(int64_t deadline, bool through_eintr)
 {
     int result = 0;
     /* The program's handlers run only in the sleeps: one that jumps out finds the record whole. */
-    struct timed_sleep s = { NULL, false, { 0, 0, 0 } };
+    struct timed_sleep s = { NULL, { 0, 0, 0 } };
     guard_begin(&s.guard);
     struct wait_record spare = { NULL, { -1, -1 }, false };
     s.rec = wait_begin(&spare, __builtin_frame_address(0));
     struct wait_timer *timer = &s.rec->timer;
-    s.stepping = !timer_open(timer);
+    timer_open(timer);
     while (deadline == ER_DURATION_NEVER || er_boottime_ns() < deadline) {
-        if (!timer_usable(timer, &s.stepping, SLEEP_TIMER)) {
+        if (!timer_usable(timer, SLEEP_TIMER)) {
             sleep_one_step(&s.guard, deadline);
             continue;
         }
         arm_timer(timer->fd, deadline);
         enum sleep_end end = guarded_sleep(&s.guard, timer->fd);
-        if (!timer_usable(timer, &s.stepping, end))
+        if (!timer_usable(timer, end))
             continue;
         if (end == SLEEP_INTERRUPTED && !through_eintr) {
             result = EINTR;
@@ -705,7 +700,6 @@ void er_pool_forget_in_child(void)
  * look at the ready file, the hang timeout), read until the pool is initialized. */
 struct timed_wait {
     struct wait_record *rec; /* its timer, and whether it is the poller */
-    bool stepping; /* the timer was lost, or there was none: the wait goes on in steps */
     bool through_eintr;
     int64_t start_ns, hang_at;
     bool hang_reported;
@@ -747,7 +741,7 @@ static void take_poller_role(struct timed_wait *w)
 static int sleep_once(struct timed_wait *w)
 {
     struct wait_timer *timer = &w->rec->timer;
-    if (!timer_usable(timer, &w->stepping, SLEEP_TIMER)) {
+    if (!timer_usable(timer, SLEEP_TIMER)) {
         int64_t next = w->hang_reported ? load_init_at() : min_deadline(load_init_at(), w->hang_at);
         sleep_one_step(&w->guard, next);
         return 0;
@@ -769,7 +763,7 @@ static int sleep_once(struct timed_wait *w)
         (__atomic_load_n(&poller_claimed, __ATOMIC_SEQ_CST) == 0 || er_pool_initialized()))
         return 0;
     enum sleep_end end = guarded_sleep(&w->guard, timer->fd);
-    if (!timer_usable(timer, &w->stepping, end))
+    if (!timer_usable(timer, end))
         return 0;
     return end == SLEEP_INTERRUPTED && !w->through_eintr ? EINTR : 0;
 }
@@ -802,8 +796,7 @@ static void give_up_poller_role(struct wait_record *r)
  * the timer is closed. */
 static void end_wait(struct timed_wait *w)
 {
-    give_up_poller_role(w->rec);
-    timer_close(&w->rec->timer);
+    end_record(w->rec);
     wait_finish(w->rec);
     guard_end(&w->guard);
 }
@@ -820,11 +813,11 @@ int er_pool_wait(bool through_eintr, int64_t start_ns, int64_t hang_timeout_ns, 
     int64_t hang_at = hang_timeout_ns == ER_DURATION_NEVER ? ER_DURATION_NEVER
                                                            : start_ns + hang_timeout_ns;
     /* The program's handlers run only in the sleeps: one that jumps out finds the record whole. */
-    struct timed_wait w = { NULL, false, through_eintr, start_ns, hang_at, false, on_hang, ctx, { 0, 0, 0 } };
+    struct timed_wait w = { NULL, through_eintr, start_ns, hang_at, false, on_hang, ctx, { 0, 0, 0 } };
     guard_begin(&w.guard);
     struct wait_record spare = { NULL, { -1, -1 }, false };
     w.rec = wait_begin(&spare, __builtin_frame_address(0));
-    w.stepping = !timer_open(&w.rec->timer);
+    timer_open(&w.rec->timer);
     int result = wait_on_timer(&w);
     end_wait(&w);
     errno = saved;

@@ -25,9 +25,9 @@
  *   timedwait MS             getrandom(16, 0), killed by an alarm after MS ms if still waiting
  *   waitclose HOW            two threads wait in getrandom; once both sleep, the main thread frees
  *                            every number above 2 (HOW: loop of close, close_range, closefrom,
- *                            raw close_range, or dup2 of /dev/null onto each) and puts pipes of its own on the lowest
- *                            ones; prints "waitclose closed", then, once both returned, whether
- *                            its pipes and descriptors are as it left them
+ *                            raw close_range, or dup2 of /dev/null onto each) and puts pipes of
+ *                            its own on the lowest ones; prints "waitclose closed", then, once
+ *                            both returned, whether its pipes and descriptors are as it left them
  *   forkwait                 a thread waits in getrandom; once it sleeps, the main thread forks,
  *                            and the child counts its descriptors against the parent's before
  *   refused ERRNO WHICH API  under a seccomp filter that fails getrandom with ERRNO (EPERM, ENOSYS or

@@ -517,8 +517,9 @@ static void *first_waiter_main(void *p)
 }
 
 /* timeouts N [thread]: N requests, each cut short after 20 ms by a SIGALRM whose handler leaves
- * the wait with siglongjmp (a pool that never initializes); prints how many timed out and how
- * many descriptors above 2 the process holds then. */
+ * the wait with siglongjmp (a pool that never initializes), in this thread or in a thread of its
+ * own that then exits; prints how many timed out and how many descriptors above 2 the process
+ * holds then. */
 static sigjmp_buf timeout_jump;
 
 static void time_out(int sig)
@@ -566,46 +567,26 @@ static void *time_out_requests(void *p)
     return NULL;
 }
 
-/* timeouts N thread: the same in a thread of its own, counted once it has exited. */
-static int do_timeouts_in_thread(int n)
+static int do_timeouts(int n, bool in_thread)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = time_out;
     sigaction(SIGALRM, &sa, NULL);
-    sigset_t alarm_only;
-    sigemptyset(&alarm_only);
-    sigaddset(&alarm_only, SIGALRM);
-    pthread_sigmask(SIG_BLOCK, &alarm_only, NULL); /* the alarms are the thread's */
     int before = count_descriptors_above_stdio();
     struct timeouts t = { n, 0 };
-    pthread_t id;
-    pthread_create(&id, NULL, time_out_requests, &t);
-    pthread_join(id, NULL);
-    printf("timeouts %d of %d descriptors_above_stdio=%d before=%d\n", t.timed_out, n,
-           count_descriptors_above_stdio(), before);
-    return 0;
-}
-
-static int do_timeouts(int n)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_handler = time_out;
-    sigaction(SIGALRM, &sa, NULL);
-    int before = count_descriptors_above_stdio();
-    volatile int timed_out = 0;
-    for (volatile int i = 0; i < n; i++) {
-        if (sigsetjmp(timeout_jump, 1) != 0) {
-            timed_out++;
-            continue;
-        }
-        struct itimerval in_20ms = { { 0, 0 }, { 0, 20000 } };
-        setitimer(ITIMER_REAL, &in_20ms, NULL);
-        unsigned char b[16];
-        (void)!getrandom(b, sizeof b, 0);
+    if (in_thread) {
+        sigset_t alarm_only;
+        sigemptyset(&alarm_only);
+        sigaddset(&alarm_only, SIGALRM);
+        pthread_sigmask(SIG_BLOCK, &alarm_only, NULL); /* the alarms are the thread's */
+        pthread_t id;
+        pthread_create(&id, NULL, time_out_requests, &t);
+        pthread_join(id, NULL);
+    } else {
+        time_out_requests(&t);
     }
-    printf("timeouts %d of %d descriptors_above_stdio=%d before=%d\n", timed_out, n,
+    printf("timeouts %d of %d descriptors_above_stdio=%d before=%d\n", t.timed_out, n,
            count_descriptors_above_stdio(), before);
     return 0;
 }
@@ -770,8 +751,7 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "fork") == 0)
         return do_fork();
     if (strcmp(argv[1], "timeouts") == 0 && argc > 2)
-        return argc > 3 && strcmp(argv[3], "thread") == 0 ? do_timeouts_in_thread(atoi(argv[2]))
-                                                          : do_timeouts(atoi(argv[2]));
+        return do_timeouts(atoi(argv[2]), argc > 3 && strcmp(argv[3], "thread") == 0);
     if (strcmp(argv[1], "seq") == 0)
         return do_seq(argv + 2, argc - 2);
     if (strcmp(argv[1], "close-while-logging") == 0)

@@ -297,19 +297,29 @@ Test(waiting, many_threads_waiting_for_the_ready_file_sleep_while_one_watches_it
     cr_expect(cpu >= 0 && cpu < wait_ms / 20, "the sleeping threads used %.1f ms of CPU in %.1f ms", cpu, wait_ms);
 }
 
+/* handover N [longjmp]: the first waiter, which watches the ready file, leaves its wait (EINTR or
+ * siglongjmp) while N others wait; the file is created only then, so nobody watches it but the
+ * one that took over, and all N must resume within resume_ms of its creation. */
+static void check_handover(int others, const char *how, const char *file, double resume_ms)
+{
+    char count[16], first[64], all[64];
+    snprintf(count, sizeof count, "%d", others);
+    snprintf(first, sizeof first, "handover first=eintr others_waiting=%d", others);
+    snprintf(all, sizeof all, "handover ok=%d of=%d", others, others);
+    const char *argv[] = { er_probe_plain, "handover", count, how, NULL };
+    struct spawn_result r;
+    double created = run_with_ready_file(&r, file, argv, "handover first=");
+    cr_assert(created > 0, "the probe never reached the handover: %s %s", r.out, r.err);
+    cr_expect(strstr(r.out, first) != NULL, "got: %s %s", r.out, r.err);
+    cr_expect(strstr(r.out, all) != NULL, "got: %s %s", r.out, r.err);
+    double max = field(line_with(r.out, "handover ok="), "max_boot_ms", -1);
+    cr_expect(max >= created && max < created + resume_ms,
+              "the others resumed %.1f ms after the file was created", max - created);
+}
+
 Test(waiting, when_the_thread_watching_the_ready_file_is_interrupted_another_takes_over)
 {
-    /* the file is created only after the first waiter's EINTR: nobody watches it then but the
-     * one that took over */
-    const char *argv[] = { er_probe_plain, "handover", "16", NULL };
-    struct spawn_result r;
-    double created = run_with_ready_file(&r, "ready-handover", argv, "handover first=");
-    cr_assert(created > 0, "the probe never reached the handover: %s %s", r.out, r.err);
-    cr_expect(strstr(r.out, "handover first=eintr others_waiting=16") != NULL, "got: %s %s", r.out, r.err);
-    cr_expect(strstr(r.out, "handover ok=16 of=16") != NULL, "got: %s %s", r.out, r.err);
-    double max = field(line_with(r.out, "handover ok="), "max_boot_ms", -1);
-    cr_expect(max >= created && max < created + READY_POLL_MS + WAKE_MARGIN_MS,
-              "the others resumed %.1f ms after the file was created", max - created);
+    check_handover(16, NULL, "ready-handover", READY_POLL_MS + WAKE_MARGIN_MS);
 }
 
 /* A poller whose handler leaves its wait with siglongjmp never hands its role on: the others look
@@ -318,15 +328,28 @@ Test(waiting, when_the_thread_watching_the_ready_file_is_interrupted_another_tak
 
 Test(waiting, when_the_thread_watching_the_ready_file_jumps_out_of_its_wait_another_takes_over)
 {
-    const char *argv[] = { er_probe_plain, "handover", "4", "longjmp", NULL };
+    check_handover(4, "longjmp", "ready-longjmp", POLLER_TAKEOVER_MS + WAKE_MARGIN_MS);
+}
+
+/* timeouts N [thread] (er-probe): the process's descriptors above 2 before and after. */
+struct timeouts_seen {
+    int timed_out, held, before;
+};
+
+static struct timeouts_seen run_timeouts(const char *count, const char *where)
+{
+    const char *env[] = { "EARLYRANDOM_LOG=none", NULL };
+    const char *argv[] = { er_probe_plain, "timeouts", count, where, NULL };
     struct spawn_result r;
-    double created = run_with_ready_file(&r, "ready-longjmp", argv, "handover first=");
-    cr_assert(created > 0, "the probe never reached the handover: %s %s", r.out, r.err);
-    cr_expect(strstr(r.out, "handover first=eintr others_waiting=4") != NULL, "got: %s %s", r.out, r.err);
-    cr_expect(strstr(r.out, "handover ok=4 of=4") != NULL, "got: %s %s", r.out, r.err);
-    double max = field(line_with(r.out, "handover ok="), "max_boot_ms", -1);
-    cr_expect(max >= created && max < created + POLLER_TAKEOVER_MS + WAKE_MARGIN_MS,
-              "the others resumed %.1f ms after the file was created", max - created);
+    run_program(&r, argv, env, true, 30000);
+    const char *line = strstr(r.out, "timeouts ");
+    struct timeouts_seen seen = { -1, -1, -1 };
+    int n = -1;
+    cr_assert(line != NULL && sscanf(line, "timeouts %d of %d descriptors_above_stdio=%d before=%d",
+                                     &seen.timed_out, &n, &seen.held, &seen.before) == 4,
+              "got: %s %s", r.out, r.err);
+    spawn_free(&r);
+    return seen;
 }
 
 /* A program that times out its requests with an alarm whose handler leaves the wait with
@@ -334,35 +357,17 @@ Test(waiting, when_the_thread_watching_the_ready_file_jumps_out_of_its_wait_anot
  * last wait's, may remain until the next request). */
 Test(waiting, requests_timed_out_with_siglongjmp_leave_no_timers_behind)
 {
-    const char *env[] = { "EARLYRANDOM_LOG=none", NULL };
-    const char *argv[] = { er_probe_plain, "timeouts", "20", NULL };
-    struct spawn_result r;
-    run_program(&r, argv, env, true, 30000);
-    const char *line = strstr(r.out, "timeouts ");
-    int timed_out = -1, n = -1, held = -1, before = -1;
-    cr_assert(line != NULL && sscanf(line, "timeouts %d of %d descriptors_above_stdio=%d before=%d", &timed_out, &n,
-                                     &held, &before) == 4,
-              "got: %s %s", r.out, r.err);
-    cr_expect(timed_out == 20, "%d of 20 requests timed out: %s", timed_out, r.out);
-    cr_expect(held <= before + 1, "after 20 timeouts the process holds %d descriptors above 2, %d before", held,
-              before);
-    spawn_free(&r);
+    struct timeouts_seen seen = run_timeouts("20", NULL);
+    cr_expect(seen.timed_out == 20, "%d of 20 requests timed out", seen.timed_out);
+    cr_expect(seen.held <= seen.before + 1, "after 20 timeouts the process holds %d descriptors above 2, %d before",
+              seen.held, seen.before);
 }
 
 /* The same in a thread that exits then: the last wait's timer goes with it. */
 Test(waiting, a_thread_that_timed_out_its_requests_with_siglongjmp_leaves_no_timer_when_it_exits)
 {
-    const char *env[] = { "EARLYRANDOM_LOG=none", NULL };
-    const char *argv[] = { er_probe_plain, "timeouts", "5", "thread", NULL };
-    struct spawn_result r;
-    run_program(&r, argv, env, true, 30000);
-    const char *line = strstr(r.out, "timeouts ");
-    int timed_out = -1, n = -1, held = -1, before = -1;
-    cr_assert(line != NULL && sscanf(line, "timeouts %d of %d descriptors_above_stdio=%d before=%d", &timed_out, &n,
-                                     &held, &before) == 4,
-              "got: %s %s", r.out, r.err);
-    cr_expect(timed_out == 5, "%d of 5 requests timed out: %s", timed_out, r.out);
-    cr_expect(held == before, "after the thread exited the process holds %d descriptors above 2, %d before", held,
-              before);
-    spawn_free(&r);
+    struct timeouts_seen seen = run_timeouts("5", "thread");
+    cr_expect(seen.timed_out == 5, "%d of 5 requests timed out", seen.timed_out);
+    cr_expect(seen.held == seen.before, "after the thread exited the process holds %d descriptors above 2, %d before",
+              seen.held, seen.before);
 }

@@ -116,19 +116,6 @@ ER_EXPORT FILE *fopen64(const char *path, const char *mode)
     return stream_opened("fopen64", next(path, mode), mode, __builtin_return_address(0));
 }
 
-/* freopen closes the stream's descriptor and opens the new file inside glibc, unseen: the old
- * number is forgotten (a stream that fails to reopen is closed) and the new descriptor, often the
- * same number, is looked at as fopen's is. */
-static FILE *stream_reopened(const char *api, FILE *reopened, int old_fd, const char *mode,
-                             const void *caller)
-{
-    int saved = errno;
-    if (old_fd >= 0)
-        er_fd_forget(old_fd);
-    errno = saved;
-    return stream_opened(api, reopened, mode, caller);
-}
-
 static int stream_fd(FILE *stream)
 {
     int saved = errno;
@@ -137,28 +124,31 @@ static int stream_fd(FILE *stream)
     return fd;
 }
 
-ER_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
+/* freopen closes the stream's descriptor and opens the new file inside glibc, unseen: the old
+ * number is forgotten (a stream that fails to reopen is closed) and the new descriptor, often the
+ * same number, is looked at as fopen's is. */
+static FILE *reopen(const char *api, er_freopen_fn next, const char *path, const char *mode, FILE *stream,
+                    const void *caller)
 {
-    er_freopen_fn next = er_real_freopen();
     if (next == NULL) {
         errno = ENOSYS;
         return NULL;
     }
     int old_fd = stream_fd(stream);
-    return stream_reopened("freopen", next(path, mode, stream), old_fd, mode,
-                           __builtin_return_address(0));
+    FILE *reopened = next(path, mode, stream);
+    if (old_fd >= 0)
+        er_fd_forget(old_fd); /* keeps errno */
+    return stream_opened(api, reopened, mode, caller);
+}
+
+ER_EXPORT FILE *freopen(const char *path, const char *mode, FILE *stream)
+{
+    return reopen("freopen", er_real_freopen(), path, mode, stream, __builtin_return_address(0));
 }
 
 ER_EXPORT FILE *freopen64(const char *path, const char *mode, FILE *stream)
 {
-    er_freopen64_fn next = er_real_freopen64();
-    if (next == NULL) {
-        errno = ENOSYS;
-        return NULL;
-    }
-    int old_fd = stream_fd(stream);
-    return stream_reopened("freopen64", next(path, mode, stream), old_fd, mode,
-                           __builtin_return_address(0));
+    return reopen("freopen64", er_real_freopen64(), path, mode, stream, __builtin_return_address(0));
 }
 
 /* fclose closes the descriptor inside glibc, unseen: its number is forgotten, so that a device
